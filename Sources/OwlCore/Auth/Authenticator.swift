@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Works out who is calling. Precedence: OIDC JWT → API key (`X-API-Key`, or `Authorization: Bearer ow_…`) →
+/// `X-Tenant-Slug` (dev mode only, grants admin). Credentials that are present but wrong are a 401, never a
+/// fall-through to a weaker method.
+public struct Authenticator: Sendable {
+    let apiKeys: APIKeyStore
+    let tenants: TenantStore
+    let users: UserStore
+    let oidc: OIDCVerifier?
+    let devMode: Bool
+    let lastUsed: LastUsedTracker
+    let logger: Logger
+
+    public init(database: Database, oidc: OIDCVerifier?, devMode: Bool, logger: Logger) {
+        apiKeys = APIKeyStore(database: database)
+        tenants = TenantStore(database: database)
+        users = UserStore(database: database)
+        self.oidc = oidc
+        self.devMode = devMode
+        self.lastUsed = LastUsedTracker()
+        self.logger = logger
+    }
+
+    /// nil when the request carries no credentials at all.
+    public func authenticate(_ request: Request) async throws -> Principal? {
+        let bearer = request.headers[.authorization].flatMap(Self.bearerToken)
+        if let bearer, !APIKeyMaterial.isPlausible(bearer) {
+            return try await authenticateJWT(bearer)
+        }
+        if let key = request.headers[.xAPIKey] ?? bearer {
+            return try await authenticateAPIKey(key)
+        }
+        if devMode, let slugText = request.headers[.xTenantSlug] {
+            guard let slug = TenantSlug(slugText), let tenant = try await tenants.find(slug: slug) else {
+                throw APIError.unauthorized("unknown tenant in X-Tenant-Slug")
+            }
+            return Principal(tenant: tenant, role: .admin, method: .devHeader, actor: "dev:\(slug)")
+        }
+        return nil
+    }
+
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    func authenticateAPIKey(_ raw: String) async throws -> Principal {
+        guard APIKeyMaterial.isPlausible(raw), let (key, tenant) = try await apiKeys.authenticate(hash: APIKeyMaterial.hash(raw)) else {
+            throw APIError.unauthorized("invalid, expired or revoked API key")
+        }
+        if await lastUsed.shouldRecord(key.id) {
+            let store = apiKeys
+            let logger = logger
+            Task {
+                do { try await store.touch(id: key.id) } catch {
+                    logger.warning("could not record API key use", metadata: ["error": .string(String(reflecting: error))])
+                }
+            }
+        }
+        return Principal(tenant: tenant, role: key.role, method: .apiKey, actor: "api_key:\(key.keyPrefix)",
+                         apiKeyID: key.id, scopes: key.scopes)
+    }
+
+    func authenticateJWT(_ token: String) async throws -> Principal {
+        guard let oidc else { throw APIError.unauthorized("bearer tokens are not accepted: OIDC is not configured") }
+        let claims: OIDCClaims
+        do {
+            claims = try await oidc.verify(token)
+        } catch .issuerUnavailable {
+            throw APIError(.serviceUnavailable, code: "identity_provider_unavailable", message: "the identity provider's keys could not be loaded")
+        } catch .invalidToken(let reason) {
+            throw APIError.unauthorized("invalid token: \(reason)")
+        }
+        let settings = oidc.settings
+        guard let slugText = claims.string(settings.tenantClaim), let slug = TenantSlug(slugText),
+              let tenant = try await tenants.find(slug: slug) else {
+            throw APIError.unauthorized("token names no known tenant in claim '\(settings.tenantClaim)'")
+        }
+        let email = claims.string("email")
+        let user = try await users.find(subject: claims.subject.value, email: email, in: slug)
+        if let user, !user.isActive { throw APIError.forbidden("user is deactivated") }
+        let claimedRole = claims.string(settings.roleClaim).flatMap(Role.init(rawValue:))
+        let role = claimedRole ?? user?.role ?? .readonly
+        return Principal(tenant: tenant, role: role, method: .jwt, actor: email ?? claims.subject.value,
+                         userID: user?.id, email: email)
+    }
+}
+
+/// Remembers when each key's use was last written, so a busy key costs one UPDATE a minute, not one per request.
+actor LastUsedTracker {
+    private var written: [UUID: ContinuousClock.Instant] = [:]
+
+    func shouldRecord(_ id: UUID, now: ContinuousClock.Instant = .now) -> Bool {
+        if let last = written[id], now - last < .seconds(60) { return false }
+        if written.count > 10_000 { written.removeAll() }
+        written[id] = now
+        return true
+    }
+}
+
+/// Sets `context.principal` when the request carries valid credentials; routes decide whether they need one.
+public struct AuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = OwlRequestContext
+    let authenticator: Authenticator
+    public init(authenticator: Authenticator) { self.authenticator = authenticator }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let principal = try await authenticator.authenticate(request) {
+            context.principal = principal
+            context.logger[metadataKey: "tenant"] = .string(principal.tenant.slug.value)
+            context.logger[metadataKey: "actor"] = .string(principal.actor)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The service's PostgreSQL pool and the one way to run tenant-scoped work.
+public struct Database: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Runs `body` in a transaction whose `search_path` is the tenant's schema, set with `SET LOCAL` so that it
+    /// ends with the transaction and a pooled connection never carries it into another request.
+    public func withTenant<T: Sendable>(
+        _ slug: TenantSlug, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await transaction { connection in
+            try await connection.query("SET LOCAL search_path TO \(unescaped: slug.quotedSchema), public", logger: logger)
+            return try await body(connection)
+        }
+    }
+
+    /// Runs `body` in a transaction on the `public` schema; rolls back when `body` throws and rethrows its error unchanged.
+    public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            let result: T
+            do {
+                result = try await body(connection)
+            } catch {
+                do { try await connection.query("ROLLBACK", logger: logger) } catch {
+                    logger.warning("rollback failed", metadata: ["error": .string(String(reflecting: error))])
+                }
+                throw error
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        }
+    }
+
+    /// Round-trip time of `SELECT 1`, or nil when the database does not answer within `timeout`.
+    public func ping(timeout: Duration = .seconds(2)) async -> Duration? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let ok = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    try await client.withConnection { try await $0.query("SELECT 1", logger: logger) }
+                    return true
+                } catch { return false }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        return ok ? clock.now - start : nil
+    }
+}
+
+/// Unique violation and friends, so stores can map them to 409s.
+public enum PostgresErrorCode {
+    public static func code(of error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+    public static func isUniqueViolation(_ error: any Error) -> Bool { code(of: error) == "23505" }
+    public static func isForeignKeyViolation(_ error: any Error) -> Bool { code(of: error) == "23503" }
+}

@@ -1,0 +1,20 @@
+import Hummingbird
+import Logging
+
+/// The request context of every Owl service: carries the request id and, once authenticated, the caller.
+public struct OwlRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String = ""
+    /// Set by `AuthenticationMiddleware` when the request carried valid credentials.
+    public var principal: Principal?
+    /// Source address, for audit entries.
+    public var remoteAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Bodies are read through `JSON.decode`, which applies the configured limit itself.
+    public var maxUploadSize: Int { 64 << 20 }
+}

@@ -1,0 +1,65 @@
+import Hummingbird
+
+/// Who may call a route.
+public enum Access: Sendable, Hashable {
+    /// No credentials needed (health, metrics, docs, signed provider callbacks).
+    case open
+    /// A tenant caller with at least this role; keys limited to the `webhook` scope are refused.
+    case role(Role)
+    /// Alert ingestion: at least this role, and `webhook`-scoped keys are welcome.
+    case ingestion(Role)
+
+    public var minimumRole: Role? {
+        switch self {
+        case .open: nil
+        case .role(let role), .ingestion(let role): role
+        }
+    }
+}
+
+/// One route as declared: the table that RBAC, the OpenAPI coverage test and the RBAC matrix test all read.
+public struct RouteDescriptor: Sendable, Hashable, CustomStringConvertible {
+    public var method: HTTPRequest.Method
+    public var path: String
+    public var access: Access
+    public var description: String { "\(method.rawValue) \(path)" }
+}
+
+/// A handler that only runs for an authenticated, authorised caller: the principal is a parameter, not a hope.
+public typealias SecuredHandler = @Sendable (Request, OwlRequestContext, Principal) async throws -> Response
+public typealias OpenHandler = @Sendable (Request, OwlRequestContext) async throws -> Response
+
+/// Registers routes together with their access rule.
+public final class OwlRouter {
+    public let router: Router<OwlRequestContext>
+    public private(set) var routes: [RouteDescriptor] = []
+
+    public init(router: Router<OwlRequestContext>) { self.router = router }
+
+    public func open(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping OpenHandler) {
+        routes.append(RouteDescriptor(method: method, path: path, access: .open))
+        router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+    }
+
+    public func secured(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ handler: @escaping SecuredHandler) {
+        precondition(access != .open, "use open(_:_:_:) for open routes")
+        routes.append(RouteDescriptor(method: method, path: path, access: access))
+        router.on(RouterPath(path), method: method) { request, context in
+            let principal = try Self.authorize(context.principal, access)
+            return try await handler(request, context, principal)
+        }
+    }
+
+    /// 401 without credentials, 403 below the route's role or with a key scoped to ingestion only.
+    static func authorize(_ principal: Principal?, _ access: Access) throws -> Principal {
+        guard let principal else { throw APIError.unauthorized }
+        guard let minimum = access.minimumRole else { return principal }
+        if principal.isWebhookOnly, case .role = access {
+            throw APIError.forbidden("this API key may only send alerts")
+        }
+        guard principal.role >= minimum else {
+            throw APIError.forbidden("this needs the \(minimum.rawValue) role or higher; the caller has \(principal.role.rawValue)")
+        }
+        return principal
+    }
+}

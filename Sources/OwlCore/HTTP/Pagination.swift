@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+
+/// `?limit=&offset=`: for lists that are browsed by page (knowledge base, users).
+public struct OffsetPage: Sendable, Equatable {
+    public var limit: Int
+    public var offset: Int
+    public static let defaultLimit = 50
+    public static let maximumLimit = 200
+
+    public init(limit: Int = OffsetPage.defaultLimit, offset: Int = 0) {
+        self.limit = limit
+        self.offset = offset
+    }
+
+    public init(query: Query) throws {
+        limit = try query.int("limit", default: Self.defaultLimit, range: 1...Self.maximumLimit)
+        offset = try query.int("offset", default: 0, range: 0...10_000_000)
+    }
+}
+
+/// A page of an offset list.
+public struct OffsetList<Item: Encodable & Sendable>: Encodable, Sendable {
+    public var items: [Item]
+    public var total: Int
+    public var limit: Int
+    public var offset: Int
+    public init(items: [Item], total: Int, page: OffsetPage) {
+        self.items = items
+        self.total = total
+        limit = page.limit
+        offset = page.offset
+    }
+}
+
+/// An opaque position in a list ordered newest first by `(time, id)`. Stable while rows are inserted:
+/// the next page starts strictly after the last row seen, whatever arrived in between.
+public struct Cursor: Sendable, Equatable {
+    public var time: Date
+    public var id: UUID
+
+    public init(time: Date, id: UUID) {
+        self.time = time
+        self.id = id
+    }
+
+    /// Microseconds since 1970, exactly as PostgreSQL stores the time.
+    public var micros: Int64 { Int64((time.timeIntervalSince1970 * 1_000_000).rounded()) }
+
+    /// base64url of `<microseconds since 1970>:<uuid>`.
+    public var encoded: String {
+        return Data("\(micros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(encoded: String) {
+        var text = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        guard encoded.count <= 128, let data = Data(base64Encoded: text), let plain = String(data: data, encoding: .utf8) else { return nil }
+        let parts = plain.split(separator: ":")
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        time = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        self.id = id
+    }
+}
+
+/// `?limit=&cursor=`: for lists that grow while being read (alerts, audit log).
+public struct CursorPage: Sendable, Equatable {
+    public var limit: Int
+    public var after: Cursor?
+
+    public init(limit: Int = OffsetPage.defaultLimit, after: Cursor? = nil) {
+        self.limit = limit
+        self.after = after
+    }
+
+    public init(query: Query) throws {
+        limit = try query.int("limit", default: OffsetPage.defaultLimit, range: 1...OffsetPage.maximumLimit)
+        if let raw = query["cursor"] {
+            guard let cursor = Cursor(encoded: raw) else { throw APIError.validation("cursor is not valid", field: "cursor") }
+            after = cursor
+        }
+    }
+}
+
+/// A page of a cursor list; `next_cursor` is null on the last page.
+public struct CursorList<Item: Encodable & Sendable>: Encodable, Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    /// `rows` holds up to `limit + 1` rows: the extra one only says whether another page exists.
+    public init(rows: [Item], page: CursorPage, position: (Item) -> Cursor) {
+        items = Array(rows.prefix(page.limit))
+        nextCursor = rows.count > page.limit ? items.last.map { position($0).encoded } : nil
+    }
+
+    enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+}
+
+/// Query-string access that validates as it reads.
+public struct Query: Sendable {
+    let values: [String: [String]]
+
+    public init(_ request: Request) {
+        var values: [String: [String]] = [:]
+        for (key, value) in request.uri.queryParameters {
+            values[String(key), default: []].append(String(value))
+        }
+        self.values = values
+    }
+
+    public subscript(_ key: String) -> String? { values[key]?.last.flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Every value of a repeated or comma-separated parameter (`?severity=critical,major` or `?severity=a&severity=b`).
+    public func list(_ key: String) -> [String] {
+        (values[key] ?? []).flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            .filter { !$0.isEmpty }
+    }
+
+    public func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw = self[key] else { return value }
+        guard let parsed = Int(raw), range.contains(parsed) else {
+            throw APIError.validation("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: key)
+        }
+        return parsed
+    }
+
+    public func time(_ key: String) throws -> Date? {
+        guard let raw = self[key] else { return nil }
+        guard let date = Timestamp.parse(raw) else {
+            throw APIError.validation("\(key) must be an RFC 3339 time such as 2026-01-31T08:00:00Z", field: key)
+        }
+        return date
+    }
+
+    public func uuid(_ key: String) throws -> UUID? {
+        guard let raw = self[key] else { return nil }
+        guard let id = UUID(uuidString: raw) else { throw APIError.validation("\(key) must be a UUID", field: key) }
+        return id
+    }
+}
+
+extension OwlRequestContext {
+    /// A UUID path parameter, or a 400 naming it.
+    public func uuid(_ name: String) throws -> UUID {
+        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else {
+            throw APIError.badRequest("\(name) must be a UUID", code: "invalid_id", details: .object(["field": .string(name)]))
+        }
+        return id
+    }
+}

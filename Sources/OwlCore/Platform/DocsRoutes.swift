@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+
+/// `/api/docs/openapi.yaml` (the service's hand-written OpenAPI 3.1 document) and `/api/docs`, a page that lists
+/// every route with the role it needs.
+struct DocsRoutes {
+    let serviceName: String
+    let document: String
+    let routes: @Sendable () -> [RouteDescriptor]
+
+    func register(on router: OwlRouter) {
+        router.open(.get, "/api/docs/openapi.yaml", yaml)
+        router.open(.get, "/api/docs", page)
+    }
+
+    /// The OpenAPI document.
+    @Sendable func yaml(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: document)))
+    }
+
+    /// A readable index of the API.
+    @Sendable func page(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+        let rows = routes().sorted { ($0.path, $0.method.rawValue) < ($1.path, $1.method.rawValue) }.map { route in
+            let access: String = switch route.access {
+            case .open: "open"
+            case .role(let role): role.rawValue
+            case .ingestion(let role): "\(role.rawValue) or webhook key"
+            }
+            return "<tr><td class=\"m \(route.method.rawValue.lowercased())\">\(route.method.rawValue)</td><td><code>\(HTML.escape(route.path))</code></td><td>\(access)</td></tr>"
+        }.joined(separator: "\n")
+        let html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(serviceName)) API</title>
+            <style>
+            body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1d2330;padding:0 1rem}
+            table{border-collapse:collapse;width:100%}td{padding:.3rem .6rem;border-bottom:1px solid #e3e6ec}
+            .m{font-weight:600;font-family:ui-monospace,monospace;width:5rem}.get{color:#1a7f37}.post{color:#0a58ca}
+            .put,.patch{color:#9a6700}.delete{color:#cf222e}
+            </style></head><body>
+            <h1>\(HTML.escape(serviceName)) API</h1>
+            <p>The full description is the <a href="/api/docs/openapi.yaml">OpenAPI 3.1 document</a>. Authenticate with
+            <code>X-API-Key</code>, <code>Authorization: Bearer &lt;key or OIDC token&gt;</code>. The last column is the lowest role that may call the route.</p>
+            <table><thead><tr><th>Method</th><th>Path</th><th>Role</th></tr></thead><tbody>
+            \(rows)
+            </tbody></table></body></html>
+            """
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+public enum HTML {
+    /// Escapes text for HTML element content and attribute values.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,46 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The parts every Owl service is built from, passed explicitly to each domain's routes.
+public struct Platform: Sendable {
+    public let config: ServiceConfig
+    public let database: Database
+    public let audit: AuditWriter
+    public let metrics: HTTPMetrics
+    public let tenantConfig: TenantConfigService
+    public let logger: Logger
+    public let startedAt: Date
+    public let version: String
+
+    public init(config: ServiceConfig, database: Database, audit: AuditWriter, metrics: HTTPMetrics, logger: Logger,
+                version: String = OwlVersion.current, startedAt: Date = Date()) {
+        self.config = config
+        self.database = database
+        self.audit = audit
+        self.metrics = metrics
+        self.tenantConfig = TenantConfigService(database: database, key: config.encryptionKey)
+        self.logger = logger
+        self.startedAt = startedAt
+        self.version = version
+    }
+
+    /// Decodes a JSON body under the configured size limit.
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        try await JSON.decode(type, from: request, limit: config.bodyLimitBytes)
+    }
+
+    /// Records a mutation in the tenant's audit log (buffered; see `AuditWriter`).
+    public func audit(_ context: OwlRequestContext, _ principal: Principal, action: String, resource: String,
+                      id: String?, diff: JSONValue? = nil) async {
+        await audit.record(AuditEntry(actor: principal.actor, actorType: principal.method.rawValue, action: action,
+                                      resource: resource, resourceID: id, diff: diff, requestID: context.requestID,
+                                      ipAddress: context.remoteAddress), tenant: principal.tenant.slug)
+    }
+}
+
+public enum OwlVersion {
+    public static let current = "0.1.0"
+}

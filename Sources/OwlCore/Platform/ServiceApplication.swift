@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The composition root of a service: builds the router from explicit dependencies. Tests call this too.
+public struct ServiceApplication {
+    public let platform: Platform
+    public let routes: [RouteDescriptor]
+    public let router: Router<OwlRequestContext>
+
+    public init(definition: ServiceDefinition, platform: Platform, httpClient: HTTPClient) {
+        self.platform = platform
+        let router = Router(context: OwlRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: OwlCORSMiddleware(origins: platform.config.corsOrigins))
+        router.add(middleware: MetricsMiddleware(metrics: platform.metrics))
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: BodyLimitMiddleware(limit: platform.config.bodyLimitBytes))
+        let oidc = platform.config.oidc.map { OIDCVerifier(settings: $0, httpClient: httpClient, logger: platform.logger) }
+        router.add(middleware: AuthenticationMiddleware(authenticator: Authenticator(
+            database: platform.database, oidc: oidc, devMode: platform.config.devMode, logger: platform.logger)))
+
+        let owlRouter = OwlRouter(router: router)
+        SystemRoutes(platform: platform).register(on: owlRouter)
+        UserRoutes(platform: platform).register(on: owlRouter)
+        APIKeyRoutes(platform: platform).register(on: owlRouter)
+        TenantConfigRoutes(platform: platform).register(on: owlRouter)
+        AuditRoutes(platform: platform).register(on: owlRouter)
+        definition.registerRoutes(owlRouter, platform)
+        let documented = RouteList()
+        DocsRoutes(serviceName: definition.displayName, document: definition.openAPIDocument, routes: { documented.value })
+            .register(on: owlRouter)
+        documented.value = owlRouter.routes
+        self.routes = owlRouter.routes
+        self.router = router
+    }
+
+    /// The runnable application: the HTTP server plus the database pool and the audit writer, stopped in reverse
+    /// order so that the audit writer flushes while the database pool is still up.
+    public static func make(definition: ServiceDefinition, config: ServiceConfig, logger: Logger,
+                            httpClient: HTTPClient) -> some ApplicationProtocol {
+        let client = PostgresClient(configuration: config.databaseURL.clientConfiguration(poolSize: config.databasePoolSize),
+                                    backgroundLogger: logger)
+        let database = Database(client: client, logger: logger)
+        let audit = AuditWriter(database: database, logger: logger)
+        let platform = Platform(config: config, database: database, audit: audit,
+                                metrics: HTTPMetrics(prefix: definition.name), logger: logger)
+        let app = ServiceApplication(definition: definition, platform: platform, httpClient: httpClient)
+        var application = Application(
+            router: app.router,
+            configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: definition.displayName),
+            logger: logger
+        )
+        application.addServices(client, audit)
+        return application
+    }
+}
+
+/// Lets the docs page list the routes registered after it (including itself).
+final class RouteList: @unchecked Sendable {
+    // Written once during composition, before the server starts; read-only afterwards.
+    var value: [RouteDescriptor] = []
+}
+
+extension DatabaseURL {
+    public func clientConfiguration(poolSize: Int) -> PostgresClient.Configuration {
+        var configuration = clientConfiguration()
+        configuration.options.maximumConnections = poolSize
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import PostgresNIO
+
+/// What makes one Owl service: its name, its migrations, its OpenAPI document, its routes and its seed data.
+/// The platform (auth, tenancy, users, keys, config, audit, health) is the same for all three.
+public struct ServiceDefinition: Sendable {
+    /// `nightowl`, `bookowl`, `ticketowl`: the environment prefix and metrics namespace.
+    public var name: String
+    public var displayName: String
+    public var defaultPort: Int
+    public var migrations: MigrationSet
+    public var openAPIDocument: String
+    public var registerRoutes: @Sendable (OwlRouter, Platform) -> Void
+    /// Adds the service's own sample data to a seeded tenant (runs inside the tenant's transaction).
+    public var seed: @Sendable (PostgresConnection, Logger) async throws -> Void
+    /// Adds the full demo data set to a freshly recreated tenant.
+    public var seedDemo: @Sendable (PostgresConnection, Logger) async throws -> Void
+
+    public init(name: String, displayName: String, defaultPort: Int, migrations: MigrationSet, openAPIDocument: String,
+                registerRoutes: @escaping @Sendable (OwlRouter, Platform) -> Void,
+                seed: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in },
+                seedDemo: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in }) {
+        self.name = name
+        self.displayName = displayName
+        self.defaultPort = defaultPort
+        self.migrations = migrations
+        self.openAPIDocument = openAPIDocument
+        self.registerRoutes = registerRoutes
+        self.seed = seed
+        self.seedDemo = seedDemo
+    }
+
+    /// The platform's migrations followed by the service's.
+    public var allMigrations: MigrationSet { .platform(plus: migrations) }
+
+    public var environmentPrefix: String { name.uppercased() }
+}
+
+import Logging

@@ -1,0 +1,106 @@
+import Foundation
+import PostgresNIO
+
+/// SQL for the tenant's `users` table. Every method runs on a connection whose search_path is the tenant's.
+public struct UserStore: Sendable {
+    let database: Database
+    public init(database: Database) { self.database = database }
+
+    static let columns = "id, external_id, email, display_name, role, is_active, created_at, updated_at"
+
+    static func decode(_ row: PostgresRow) throws -> User {
+        let (id, external, email, name, role, active, created, updated) =
+            try row.decode((UUID, String?, String, String, String, Bool, Date, Date).self)
+        return User(id: id, externalID: external, email: email, displayName: name, role: Role(rawValue: role) ?? .readonly,
+                    isActive: active, createdAt: created, updatedAt: updated)
+    }
+
+    func create(_ input: CreateUserRequest, on connection: PostgresConnection) async throws -> User {
+        do {
+            let rows = try await connection.query("""
+                INSERT INTO users (email, display_name, role, external_id)
+                VALUES (\(input.email), \(input.displayName), \(input.role.rawValue), \(input.externalID))
+                RETURNING \(unescaped: Self.columns)
+                """, logger: database.logger)
+            for try await row in rows { return try Self.decode(row) }
+        } catch where PostgresErrorCode.isUniqueViolation(error) {
+            throw APIError.conflict("a user with this email or external id already exists")
+        }
+        throw APIError.conflict("the user could not be created")
+    }
+
+    func get(_ id: UUID, on connection: PostgresConnection) async throws -> User? {
+        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id)", logger: database.logger)
+        for try await row in rows { return try Self.decode(row) }
+        return nil
+    }
+
+    func list(page: OffsetPage, activeOnly: Bool, on connection: PostgresConnection) async throws -> (users: [User], total: Int) {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns), count(*) OVER () FROM users
+            WHERE (\(activeOnly) = false OR is_active)
+            ORDER BY display_name, id LIMIT \(page.limit) OFFSET \(page.offset)
+            """, logger: database.logger)
+        var users: [User] = []
+        var total = 0
+        for try await row in rows {
+            users.append(try Self.decode(row))
+            total = try row.decode((UUID, String?, String, String, String, Bool, Date, Date, Int).self).8
+        }
+        if users.isEmpty, page.offset > 0 {
+            let count = try await connection.query("SELECT count(*) FROM users WHERE (\(activeOnly) = false OR is_active)", logger: database.logger)
+            for try await n in count.decode(Int.self) { total = n }
+        }
+        return (users, total)
+    }
+
+    /// Applies the fields that are present; returns the user before and after, for the audit diff.
+    func update(_ id: UUID, _ input: UpdateUserRequest, on connection: PostgresConnection) async throws -> (before: User, after: User)? {
+        do {
+            let rows = try await connection.query("""
+                UPDATE users u SET
+                    email = COALESCE(\(input.email), u.email),
+                    display_name = COALESCE(\(input.displayName), u.display_name),
+                    role = COALESCE(\(input.role?.rawValue), u.role),
+                    is_active = COALESCE(\(input.isActive), u.is_active),
+                    updated_at = now()
+                FROM (SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id) FOR UPDATE) old
+                WHERE u.id = old.id
+                RETURNING old.id, old.external_id, old.email, old.display_name, old.role, old.is_active, old.created_at, old.updated_at,
+                          \(unescaped: Self.columns.split(separator: ",").map { "u.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", "))
+                """, logger: database.logger)
+            for try await row in rows {
+                let before = try Self.decode(row)
+                let all = try row.decode((UUID, String?, String, String, String, Bool, Date, Date,
+                                          UUID, String?, String, String, String, Bool, Date, Date).self)
+                let after = User(id: all.8, externalID: all.9, email: all.10, displayName: all.11,
+                                 role: Role(rawValue: all.12) ?? .readonly, isActive: all.13, createdAt: all.14, updatedAt: all.15)
+                return (before, after)
+            }
+        } catch where PostgresErrorCode.isUniqueViolation(error) {
+            throw APIError.conflict("a user with this email already exists")
+        }
+        return nil
+    }
+
+    /// The user a token belongs to: by subject first, then by email.
+    func find(subject: String, email: String?, in slug: TenantSlug) async throws -> User? {
+        try await database.withTenant(slug) { connection in
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Self.columns) FROM users
+                WHERE external_id = \(subject) OR (\(email) IS NOT NULL AND lower(email) = lower(\(email)))
+                ORDER BY (external_id = \(subject)) DESC NULLS LAST LIMIT 1
+                """, logger: database.logger)
+            for try await row in rows { return try Self.decode(row) }
+            return nil
+        }
+    }
+
+    /// Seeds a user if the email is new (idempotent seeding).
+    public func ensure(email: String, displayName: String, role: Role, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            INSERT INTO users (email, display_name, role) VALUES (\(email), \(displayName), \(role.rawValue))
+            ON CONFLICT ((lower(email))) DO NOTHING
+            """, logger: database.logger)
+    }
+}

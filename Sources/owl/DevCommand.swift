@@ -1,0 +1,73 @@
+import ArgumentParser
+import AsyncHTTPClient
+import BookOwl
+import Foundation
+import Hummingbird
+import Logging
+import NightOwl
+import OwlCore
+import ServiceLifecycle
+import TicketOwl
+
+/// `owl dev`: a private PostgreSQL under `.owl/`, the demo tenant, and all three services on 8080–8082.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev", abstract: "Start PostgreSQL under .owl/, seed tenant acme and serve all services (Ctrl-C stops).")
+
+    @Flag(help: "Delete the development database and start from scratch.") var reset = false
+    @Option(help: "Folder for the development cluster.") var dataDir = ".owl"
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+
+    func run() async throws {
+        OwlLogging.bootstrap(format: .text, level: .info)
+        let logger = Logger(label: "owl-dev")
+        let root = URL(fileURLWithPath: dataDir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+        let cluster = DevCluster(root: root, logger: logger)
+        let port: Int
+        do { port = try await cluster.start(reset: reset) } catch let error as DevCluster.Failure {
+            FileHandle.standardError.write(Data("owl dev: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+        var applications: [any Service] = []
+        var lines: [String] = []
+        do {
+            for definition in [NightOwlService.definition, BookOwlService.definition, TicketOwlService.definition] {
+                let url = DatabaseURL(host: "127.0.0.1", port: port, username: DevCluster.superuser, password: nil, database: definition.name)
+                try await DatabaseAdmin.ensureDatabase(url, logger: logger)
+                let config = ServiceConfig(serviceName: definition.name, databaseURL: url, listenHost: host,
+                                           listenPort: definition.defaultPort, devMode: true, logLevel: .info, logFormat: .text,
+                                           encryptionKey: ServiceConfig.devEncryptionKey, databasePoolSize: 10)
+                try await ServiceRunner(definition: definition, config: config).withDatabase {
+                    try await Seeder(definition: definition, database: $0).seed()
+                }
+                var serviceLogger = Logger(label: definition.name)
+                serviceLogger.logLevel = .info
+                applications.append(ServiceApplication.make(definition: definition, config: config, logger: serviceLogger,
+                                                            httpClient: HTTPClient.shared))
+                lines.append("  \(definition.displayName.padding(toLength: 10, withPad: " ", startingAt: 0)) http://\(host):\(definition.defaultPort)  (docs: /api/docs)")
+            }
+        } catch {
+            try? cluster.stop()
+            throw error
+        }
+        print("""
+
+            Owl is running (PostgreSQL on 127.0.0.1:\(port), data in \(root.path)):
+            \(lines.joined(separator: "\n"))
+              tenant     acme
+              API key    \(Seeder.devAPIKey)
+
+            Try: curl -H 'X-API-Key: \(Seeder.devAPIKey)' http://\(host):8080/api/v1/ping
+            Ctrl-C stops the services and PostgreSQL.
+
+            """)
+        let group = ServiceGroup(configuration: .init(services: applications, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": .string(String(reflecting: error))])
+        }
+        logger.info("stopping PostgreSQL")
+        try cluster.stop()
+    }
+}
