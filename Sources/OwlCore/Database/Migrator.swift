@@ -74,6 +74,8 @@ public struct Migrator: Sendable {
                 if let valid = TenantSlug(slug) { slugs.append(valid) }
             }
             for slug in slugs {
+                // A tenant being provisioned right now has its row before its schema.
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: slug.quotedSchema)", logger: database.logger)
                 applied += try await apply(migrations.tenant, schema: slug.schemaName, on: connection)
             }
             return applied

@@ -1,0 +1,207 @@
+import Foundation
+import Testing
+@testable import OwlCore
+
+@Suite struct TenantSlugTests {
+    @Test(arguments: [
+        ("acme", true), ("a", true), ("acme_2", true), ("a" + String(repeating: "b", count: 40), true),
+        ("", false), ("Acme", false), ("1acme", false), ("_acme", false), ("acme-corp", false), ("acme corp", false),
+        ("a" + String(repeating: "b", count: 41), false), ("acme;drop", false), ("acmé", false), ("acme\"", false),
+    ])
+    func validation(raw: String, valid: Bool) {
+        #expect((TenantSlug(raw) != nil) == valid)
+    }
+
+    @Test func schemaName() {
+        #expect(TenantSlug("acme")?.schemaName == "tenant_acme")
+        #expect(TenantSlug("acme")?.quotedSchema == "\"tenant_acme\"")
+    }
+}
+
+@Suite struct RoleTests {
+    @Test func ordering() {
+        #expect(Role.readonly < .engineer && Role.engineer < .manager && Role.manager < .admin)
+        #expect(Role.allCases.sorted() == [.readonly, .engineer, .manager, .admin])
+    }
+
+    @Test(arguments: [
+        (Access.role(.manager), Role.engineer, false, 403), (.role(.manager), .manager, false, 0), (.role(.manager), .admin, false, 0),
+        (.role(.readonly), .readonly, true, 403), (.ingestion(.engineer), .admin, true, 0), (.ingestion(.engineer), .readonly, true, 403),
+    ])
+    func authorization(access: Access, role: Role, webhookOnly: Bool, expectedStatus: Int) throws {
+        let tenant = Tenant(id: UUID(), name: "T", slug: TenantSlug("t")!, createdAt: Date())
+        let principal = Principal(tenant: tenant, role: role, method: .apiKey, actor: "k", scopes: webhookOnly ? [.webhook] : [])
+        do {
+            _ = try OwlRouter.authorize(principal, access)
+            #expect(expectedStatus == 0)
+        } catch let error as APIError {
+            #expect(Int(error.status.code) == expectedStatus)
+        }
+        #expect(throws: APIError.self) { try OwlRouter.authorize(nil, access) }
+    }
+}
+
+@Suite struct SQLScriptTests {
+    @Test func splitsAtTopLevelSemicolons() {
+        let script = """
+            -- a comment; with a semicolon
+            CREATE TABLE a (x text DEFAULT 'a;b');
+            /* block; comment */
+            CREATE FUNCTION f() RETURNS trigger AS $$ BEGIN NEW.x := 'y;'; RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE FUNCTION g() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;
+            SELECT "we;ird" FROM a;
+            -- trailing comment
+            """
+        let statements = SQLScript.statements(script)
+        #expect(statements.count == 4)
+        #expect(statements[0].hasSuffix("DEFAULT 'a;b')"))
+        #expect(statements[1].contains("RETURN NEW; END $$ LANGUAGE plpgsql"))
+        #expect(statements[2].contains("$body$ SELECT 1; $body$"))
+        #expect(statements[3] == "SELECT \"we;ird\" FROM a")
+    }
+
+    @Test func escapedQuotes() {
+        #expect(SQLScript.statements("SELECT 'it''s; fine'; SELECT 2").count == 2)
+    }
+}
+
+@Suite struct CursorTests {
+    @Test func roundTrip() throws {
+        let cursor = Cursor(time: Date(timeIntervalSince1970: 1_790_000_000.123456), id: UUID())
+        let decoded = try #require(Cursor(encoded: cursor.encoded))
+        #expect(decoded.id == cursor.id)
+        #expect(decoded.micros == cursor.micros)
+        #expect(!cursor.encoded.contains("=") && !cursor.encoded.contains("/") && !cursor.encoded.contains("+"))
+    }
+
+    @Test(arguments: ["", "not base64!", "YWJj", String(repeating: "A", count: 300), "MTIzOm5vdC1hLXV1aWQ"])
+    func rejectsGarbage(raw: String) {
+        #expect(Cursor(encoded: raw) == nil)
+    }
+}
+
+@Suite struct ServiceConfigTests {
+    let base = ["NIGHTOWL_DATABASE_URL": "postgres://owl:pw@127.0.0.1:5432/nightowl", "NIGHTOWL_ENCRYPTION_KEY": String(repeating: "A", count: 43) + "="]
+
+    @Test func defaults() throws {
+        let config = try ServiceConfig.load(prefix: "NIGHTOWL", serviceName: "nightowl", defaultPort: 8080, environment: base)
+        #expect(config.listenPort == 8080)
+        #expect(config.bodyLimitBytes == 1 << 20)
+        #expect(config.databaseURL.database == "nightowl")
+        #expect(config.databaseURL.password == "pw")
+        #expect(config.devMode == false)
+        #expect(config.logFormat == .json)
+    }
+
+    @Test(arguments: [
+        ("NIGHTOWL_DATABASE_URL", nil as String?),
+        ("NIGHTOWL_DATABASE_URL", "mysql://x@y/z"),
+        ("NIGHTOWL_DATABASE_URL", "postgres://host-only"),
+        ("NIGHTOWL_LISTEN", "0.0.0.0:99999"),
+        ("NIGHTOWL_LISTEN", "abc"),
+        ("NIGHTOWL_DEV_MODE", "maybe"),
+        ("NIGHTOWL_LOG_LEVEL", "loud"),
+        ("NIGHTOWL_LOG_FORMAT", "xml"),
+        ("NIGHTOWL_BODY_LIMIT_BYTES", "12"),
+        ("NIGHTOWL_CORS_ORIGINS", "not an origin"),
+        ("NIGHTOWL_ENCRYPTION_KEY", "short"),
+        ("NIGHTOWL_ENCRYPTION_KEY", nil),
+        ("NIGHTOWL_OIDC_ISSUER", "ftp://issuer"),
+        ("NIGHTOWL_OIDC_AUDIENCE", nil),
+    ])
+    func namesTheBadVariable(variable: String, value: String?) {
+        var env = base
+        env[variable] = value
+        if variable == "NIGHTOWL_OIDC_AUDIENCE" { env["NIGHTOWL_OIDC_ISSUER"] = "https://id.example.com" }
+        do {
+            _ = try ServiceConfig.load(prefix: "NIGHTOWL", serviceName: "nightowl", defaultPort: 8080, environment: env)
+            Issue.record("\(variable)=\(value ?? "<unset>") was accepted")
+        } catch {
+            #expect(error.variable == variable)
+            #expect(error.description.contains(variable))
+        }
+    }
+
+    @Test func devModeSuppliesAKey() throws {
+        var env = base
+        env["NIGHTOWL_ENCRYPTION_KEY"] = nil
+        env["NIGHTOWL_DEV_MODE"] = "true"
+        let config = try ServiceConfig.load(prefix: "NIGHTOWL", serviceName: "nightowl", defaultPort: 8080, environment: env)
+        #expect(config.devMode)
+        #expect(config.logFormat == .text)
+    }
+}
+
+@Suite struct SecretKeyTests {
+    let key = SecretKey(bytes: Array(repeating: 1, count: 32))!
+
+    @Test func sealsAndOpens() throws {
+        let sealed = try key.seal("xoxb-secret", context: "tenant-a:slack")
+        #expect(!sealed.contains("xoxb"))
+        #expect(try key.open(sealed, context: "tenant-a:slack") == "xoxb-secret")
+        #expect(try key.seal("xoxb-secret", context: "tenant-a:slack") != sealed, "a fresh nonce every time")
+    }
+
+    @Test func bindsContextAndKey() throws {
+        let sealed = try key.seal("token", context: "tenant-a:slack")
+        #expect(throws: (any Error).self) { try key.open(sealed, context: "tenant-b:slack") }
+        #expect(throws: (any Error).self) { try SecretKey(bytes: Array(repeating: 2, count: 32))!.open(sealed, context: "tenant-a:slack") }
+        #expect(SecretKey(bytes: [1, 2, 3]) == nil)
+    }
+}
+
+@Suite struct SmallRuleTests {
+    @Test(arguments: [("+4930123456", true), ("+14155550123", true), ("4930123456", false), ("+0123456789", false),
+                      ("+49 30 123", false), ("+1234567", false), ("+1234567890123456", false)])
+    func e164(raw: String, valid: Bool) {
+        #expect(PhoneNumber.isE164(raw) == valid)
+    }
+
+    @Test(arguments: [("Bearer abc", "abc"), ("bearer  abc ", "abc"), ("Basic abc", nil), ("Bearer", nil), ("Bearer ", nil)])
+    func bearer(header: String, token: String?) {
+        #expect(Authenticator.bearerToken(header) == token)
+    }
+
+    @Test(arguments: [("abc-123", true), (String(repeating: "a", count: 128), true), (String(repeating: "a", count: 129), false),
+                      ("a b", false), ("a\nb", false), ("", false)])
+    func requestIDs(value: String, accepted: Bool) {
+        #expect(RequestIDMiddleware.isAcceptable(value) == accepted)
+    }
+
+    @Test func apiKeyMaterial() {
+        let key = APIKeyMaterial.generate()
+        #expect(key.hasPrefix("ow_") && key.count == 51)
+        #expect(APIKeyMaterial.isPlausible(key))
+        #expect(APIKeyMaterial.hash(key) == APIKeyMaterial.hash(key))
+        #expect(APIKeyMaterial.hash(key).count == 64)
+        #expect(APIKeyMaterial.prefix(key) == String(key.prefix(11)))
+        #expect(APIKeyMaterial.generate() != key)
+        #expect(!APIKeyMaterial.isPlausible("eyJhbGciOi.x.y"))
+    }
+
+    @Test func openAPIOperationsParser() {
+        let doc = """
+            openapi: 3.1.0
+            paths:
+              /a:
+                parameters: []
+                get:
+                  summary: x
+                post:
+                  summary: y
+              /b/{id}:
+                delete:
+                  responses: {}
+            components:
+              schemas:
+                get: {}
+            """
+        #expect(OpenAPIDocument.operations(in: doc) == ["GET /a", "POST /a", "DELETE /b/{id}"])
+    }
+
+    @Test func auditDiff() {
+        struct Thing: Encodable { var a: Int; var b: String; var updated_at: String }
+        let diff = AuditDiff.between(Thing(a: 1, b: "x", updated_at: "1"), Thing(a: 2, b: "x", updated_at: "2"))
+        #expect(diff == .object(["a": .object(["old": .number(1), "new": .number(2)])]))
+    }
+}
