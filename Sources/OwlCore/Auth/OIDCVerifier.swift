@@ -54,8 +54,8 @@ public actor OIDCVerifier {
     let httpClient: HTTPClient
     let logger: Logger
     private var keys: JWTKeyCollection?
+    private var knownKeyIDs: Set<String> = []
     private var lastFetch: ContinuousClock.Instant?
-    static let refetchInterval: Duration = .seconds(30)
 
     public init(settings: OIDCSettings, httpClient: HTTPClient, logger: Logger) {
         self.settings = settings
@@ -85,15 +85,27 @@ public actor OIDCVerifier {
     }
 
     private func verifySignature(_ token: String) async throws -> OIDCClaims {
-        let collection = try await currentKeys(forceRefresh: false)
-        do {
-            return try await collection.verify(token, as: OIDCClaims.self)
-        } catch let error as JWTError where error.errorType == .unknownKID {
+        var collection = try await currentKeys(forceRefresh: false)
+        // jwt-kit falls back to a default key for an unknown kid; an unknown kid here means the issuer rotated its
+        // keys, so fetch them again (rate-limited) and refuse tokens whose key is still unknown.
+        if let kid = Self.keyID(of: token), !knownKeyIDs.contains(kid) {
             let now = ContinuousClock.now
-            guard lastFetch.map({ now - $0 >= Self.refetchInterval }) ?? true else { throw error }
-            logger.info("unknown key id in token; fetching the issuer's keys again")
-            return try await currentKeys(forceRefresh: true).verify(token, as: OIDCClaims.self)
+            if lastFetch.map({ now - $0 >= settings.minimumKeyRefresh }) ?? true {
+                logger.info("unknown key id in token; fetching the issuer's keys again")
+                collection = try await currentKeys(forceRefresh: true)
+            }
+            guard knownKeyIDs.contains(kid) else { throw Failure.invalidToken("token names an unknown key") }
         }
+        return try await collection.verify(token, as: OIDCClaims.self)
+    }
+
+    /// The `kid` of a JWT's header, read without trusting anything else in it.
+    static func keyID(of token: String) -> String? {
+        guard let header = token.split(separator: ".").first else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let json = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+        return json.objectValue?["kid"]?.stringValue
     }
 
     private func currentKeys(forceRefresh: Bool) async throws -> JWTKeyCollection {
@@ -105,12 +117,17 @@ public actor OIDCVerifier {
             let jwksData = try await fetch(jwksURI)
             let jwks = try JSONDecoder().decode(JWKS.self, from: jwksData)
             let collection = JWTKeyCollection()
+            var ids: Set<String> = []
             for jwk in jwks.keys {
-                do { try await collection.add(jwk: jwk) } catch {
+                do {
+                    try await collection.add(jwk: jwk)
+                    if let kid = jwk.keyIdentifier?.string { ids.insert(kid) }
+                } catch {
                     logger.warning("skipping unusable key in JWKS", metadata: ["error": .string("\(error)")])
                 }
             }
             keys = collection
+            knownKeyIDs = ids
             return collection
         } catch {
             logger.error("could not load the OIDC issuer's keys", metadata: ["error": .string(String(reflecting: error))])

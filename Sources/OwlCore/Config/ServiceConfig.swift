@@ -167,10 +167,14 @@ public struct OIDCSettings: Sendable {
     public var audience: String
     public var tenantClaim: String
     public var roleClaim: String
-    public init(issuer: String, audience: String, tenantClaim: String = "tenant", roleClaim: String = "role") {
+    /// How soon the keys may be fetched again when a token names an unknown key id.
+    public var minimumKeyRefresh: Duration
+    public init(issuer: String, audience: String, tenantClaim: String = "tenant", roleClaim: String = "role",
+                minimumKeyRefresh: Duration = .seconds(30)) {
         self.issuer = issuer
         self.audience = audience
         self.tenantClaim = tenantClaim
         self.roleClaim = roleClaim
+        self.minimumKeyRefresh = minimumKeyRefresh
     }
 }
