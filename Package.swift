@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "NightOwl",
             dependencies: ["OwlCore"],
-            resources: [.copy("Migrations"), .copy("OpenAPI")],
+            resources: [.copy("Migrations"), .copy("OpenAPI"), .copy("Runbooks/Templates")],
             swiftSettings: swiftSettings
         ),
         .target(name: "BookOwl", dependencies: ["OwlCore"], swiftSettings: swiftSettings),

@@ -10,18 +10,19 @@ public enum NightOwlService {
             name: "nightowl", displayName: "NightOwl", defaultPort: 8080,
             migrations: migrations,
             openAPIDocument: openAPIDocument,
-            registerRoutes: { _, _ in },
+            registerRoutes: { routes, platform in
+                IncidentRoutes(platform: platform).register(on: routes)
+                RunbookRoutes(platform: platform).register(on: routes)
+            },
             seed: SampleServices.seed,
-            seedDemo: SampleServices.seed
+            seedDemo: DemoKnowledgeBase.seed
         )
     }
 
     static var migrations: MigrationSet {
-        let root = Bundle.module.url(forResource: "Migrations", withExtension: nil)
-        return MigrationSet(
-            global: Migration.load(component: "nightowl", directory: root?.appendingPathComponent("global")),
-            tenant: Migration.load(component: "nightowl", directory: root?.appendingPathComponent("tenant"))
-        )
+        var set = MigrationSet.load(component: "nightowl", root: Bundle.module.url(forResource: "Migrations", withExtension: nil))
+        set.tenantSetup = RunbookTemplate.install
+        return set
     }
 
     static var openAPIDocument: String {

@@ -21,19 +21,10 @@ import Testing
         #expect(definition.openAPIDocument.contains("title: \"BookOwl API\""))
     }
 
-    @Test func seedIsIdempotent() async throws {
-        let database = try await TestDatabase.isolatedDatabase()
-        try await Seeder(definition: definition, database: database).seed()
-        try await Seeder(definition: definition, database: database).seed()
-        let app = try await TestApp.make(definition: definition, database: database)
-        try await app.test { client in
-            let ping = try await client.call(.get, "/api/v1/ping", key: Seeder.devAPIKey)
-            #expect(ping.json["tenant"]?.stringValue == "acme")
-            let users = try await client.call(.get, "/api/v1/users", key: Seeder.devAPIKey)
-            #expect(users.json["total"]?.numberValue == 2)
-        }
-        try await Seeder(definition: definition, database: database).seedDemo()
-        let tenants = try await TenantStore(database: database).list()
-        #expect(tenants.map(\.slug.value) == ["acme"])
+    @Test func seedIsIdempotentAndDemoRecreatesTheTenant() async throws {
+        let summary = try await Conformance.seedSummary(definition)
+        #expect(summary.tenant == "acme")
+        #expect(summary.users == 2)
+        #expect(summary.tenants == ["acme"])
     }
 }

@@ -16,7 +16,7 @@ public enum Conformance {
     /// Calls every route without credentials and with a key of every role; returns the calls whose status broke the rule:
     /// 401 without credentials, 403 below the route's role, neither (and no 5xx) at or above it.
     public static func rbacViolations(_ app: TestApp) async throws -> [Outcome] {
-        let (_, adminKey) = try await TestDatabase.makeTenant(app.database)
+        let (_, adminKey) = try await TestDatabase.makeTenant(app.database, definition: app.definition)
         let keys = try await keysForAllRoles(app, adminKey: adminKey)
         let routes = app.routes
         let webhookKey = try await app.test { client in
@@ -76,5 +76,20 @@ public enum Conformance {
         let routed = Set(app.routes.map(\.description))
         let documented = OpenAPIDocument.operations(in: document)
         return (routed.subtracting(documented), documented.subtracting(routed))
+    }
+
+    /// Seeds twice (it must be idempotent), then seeds the demo; returns what the dev key sees afterwards.
+    public static func seedSummary(_ definition: ServiceDefinition) async throws -> (tenant: String?, users: Double?, tenants: [String]) {
+        let database = try await TestDatabase.isolatedDatabase()
+        try await Seeder(definition: definition, database: database).seed()
+        try await Seeder(definition: definition, database: database).seed()
+        let app = try await TestApp.make(definition: definition, database: database)
+        let (tenant, users) = try await app.test { client in
+            let ping = try await client.call(.get, "/api/v1/ping", key: Seeder.devAPIKey)
+            let users = try await client.call(.get, "/api/v1/users", key: Seeder.devAPIKey)
+            return (ping.json["tenant"]?.stringValue, users.json["total"]?.numberValue)
+        }
+        try await Seeder(definition: definition, database: database).seedDemo()
+        return (tenant, users, try await TenantStore(database: database).list().map(\.slug.value))
     }
 }

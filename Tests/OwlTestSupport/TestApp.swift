@@ -7,9 +7,11 @@ import NIOCore
 import OwlCore
 
 /// A service built by its composition root against the test database, plus helpers to call it.
-public struct TestApp {
+/// The router is fully built before any test uses it and never changed afterwards, so sharing it is safe.
+public struct TestApp: @unchecked Sendable {
     public let app: ServiceApplication
     public let database: Database
+    public let definition: ServiceDefinition
     public var platform: Platform { app.platform }
     public var routes: [RouteDescriptor] { app.routes }
 
@@ -22,7 +24,8 @@ public struct TestApp {
         let audit = AuditWriter(database: database, logger: TestDatabase.logger)
         let platform = Platform(config: config, database: database, audit: audit, metrics: HTTPMetrics(prefix: definition.name),
                                 logger: TestDatabase.logger)
-        return TestApp(app: ServiceApplication(definition: definition, platform: platform, httpClient: HTTPClient.shared), database: database)
+        return TestApp(app: ServiceApplication(definition: definition, platform: platform, httpClient: HTTPClient.shared), database: database,
+                       definition: definition)
     }
 
     /// Runs `body` with a client that calls the router in process.

@@ -60,7 +60,7 @@ public enum TestDatabase {
 
     public struct SetupError: Error, CustomStringConvertible {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 }
 

@@ -14,11 +14,16 @@ public struct Database: Sendable {
 
     /// Runs `body` in a transaction whose `search_path` is the tenant's schema, set with `SET LOCAL` so that it
     /// ends with the transaction and a pooled connection never carries it into another request.
+    ///
+    /// `actor` is put in the transaction-local setting `owl.actor`, where database triggers (history) read who acted.
     public func withTenant<T: Sendable>(
-        _ slug: TenantSlug, _ body: (PostgresConnection) async throws -> T
+        _ slug: TenantSlug, actor: String? = nil, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await transaction { connection in
             try await connection.query("SET LOCAL search_path TO \(unescaped: slug.quotedSchema), public", logger: logger)
+            if let actor {
+                try await connection.query("SELECT set_config('owl.actor', \(actor), true)", logger: logger)
+            }
             return try await body(connection)
         }
     }

@@ -26,28 +26,37 @@ public struct Migration: Sendable, Equatable {
 
 /// The migrations of one service: `global` for the `public` schema, `tenant` applied to every `tenant_<slug>` schema.
 public struct MigrationSet: Sendable {
+    public typealias TenantSetup = @Sendable (PostgresConnection, Logger) async throws -> Void
     public var global: [Migration]
     public var tenant: [Migration]
-    public init(global: [Migration], tenant: [Migration]) {
+    /// Idempotent data every tenant must have (shipped templates), applied after the tenant's migrations on every run.
+    public var tenantSetup: TenantSetup?
+
+    public init(global: [Migration], tenant: [Migration], tenantSetup: TenantSetup? = nil) {
         self.global = global
         self.tenant = tenant
+        self.tenantSetup = tenantSetup
     }
 
     /// The platform's own migrations followed by the service's.
     public static func platform(plus service: MigrationSet) -> MigrationSet {
         let core = CoreMigrations.set
-        return MigrationSet(global: core.global + service.global, tenant: core.tenant + service.tenant)
+        return MigrationSet(global: core.global + service.global, tenant: core.tenant + service.tenant, tenantSetup: service.tenantSetup)
+    }
+}
+
+extension MigrationSet {
+    /// Loads `<root>/global/*.sql` and `<root>/tenant/*.sql` (a `Migrations` resource folder).
+    public static func load(component: String, root: URL?) -> MigrationSet {
+        MigrationSet(
+            global: Migration.load(component: component, directory: root?.appendingPathComponent("global")),
+            tenant: Migration.load(component: component, directory: root?.appendingPathComponent("tenant"))
+        )
     }
 }
 
 enum CoreMigrations {
-    static var set: MigrationSet {
-        let root = Bundle.module.url(forResource: "Migrations", withExtension: nil)
-        return MigrationSet(
-            global: Migration.load(component: "core", directory: root?.appendingPathComponent("global")),
-            tenant: Migration.load(component: "core", directory: root?.appendingPathComponent("tenant"))
-        )
-    }
+    static var set: MigrationSet { .load(component: "core", root: Bundle.module.url(forResource: "Migrations", withExtension: nil)) }
 }
 
 /// Applies migrations. Each schema has its own `schema_migrations` table; a session advisory lock makes two
@@ -77,6 +86,7 @@ public struct Migrator: Sendable {
                 // A tenant being provisioned right now has its row before its schema.
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: slug.quotedSchema)", logger: database.logger)
                 applied += try await apply(migrations.tenant, schema: slug.schemaName, on: connection)
+                try await setUp(slug, on: connection)
             }
             return applied
         }
@@ -87,7 +97,22 @@ public struct Migrator: Sendable {
     public func migrateTenant(_ slug: TenantSlug) async throws -> Int {
         try await withLock { connection in
             try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: slug.quotedSchema)", logger: database.logger)
-            return try await apply(migrations.tenant, schema: slug.schemaName, on: connection)
+            let applied = try await apply(migrations.tenant, schema: slug.schemaName, on: connection)
+            try await setUp(slug, on: connection)
+            return applied
+        }
+    }
+
+    private func setUp(_ slug: TenantSlug, on connection: PostgresConnection) async throws {
+        guard let setup = migrations.tenantSetup else { return }
+        try await connection.query("BEGIN", logger: database.logger)
+        do {
+            try await connection.query("SET LOCAL search_path TO \(unescaped: slug.quotedSchema), public", logger: database.logger)
+            try await setup(connection, database.logger)
+            try await connection.query("COMMIT", logger: database.logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: database.logger)
+            throw error
         }
     }
 

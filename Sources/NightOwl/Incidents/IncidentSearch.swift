@@ -1,0 +1,44 @@
+import Foundation
+import OwlCore
+
+/// Full-text search helpers: the query text as it goes to PostgreSQL, and highlights made safe for HTML.
+enum IncidentSearch {
+    /// Marks PostgreSQL's `ts_headline` puts around matches: control characters, which `Field` refuses in stored text,
+    /// so a highlight can never be forged by the text itself.
+    static let startMark = "\u{2}"
+    static let stopMark = "\u{3}"
+    static let headlineOptions = "StartSel=\u{2}, StopSel=\u{3}, MaxFragments=2, MaxWords=35, MinWords=12, FragmentDelimiter=\" … \""
+
+    /// Cleans a query: bounded length, no quotes that would break the prefix rewrite, no control characters.
+    static func sanitize(_ raw: String) throws -> String {
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw APIError.validation("q must not be empty", field: "q") }
+        guard trimmed.count <= 200 else { throw APIError.validation("q must be at most 200 characters", field: "q") }
+        let cleaned = String(trimmed.unicodeScalars.map { scalar -> Character in
+            scalar.value < 0x20 || scalar == "'" || scalar == "\\" || scalar == ":" ? " " : Character(scalar)
+        })
+        return cleaned
+    }
+
+    /// HTML-escapes a headline and turns the match marks into `<mark>` elements.
+    static func highlight(_ headline: String) -> String {
+        HTML.escape(headline)
+            .replacingOccurrences(of: startMark, with: "<mark>")
+            .replacingOccurrences(of: stopMark, with: "</mark>")
+    }
+}
+
+/// One search result: the entry, its rank and HTML-safe highlights of the fields that matched.
+struct IncidentSearchResult: Encodable {
+    var incident: Incident
+    var rank: Double
+    var highlights: [String: String]
+
+    func encode(to encoder: any Encoder) throws {
+        try incident.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(rank, forKey: .rank)
+        try c.encode(highlights, forKey: .highlights)
+    }
+    enum Keys: String, CodingKey { case rank, highlights }
+}

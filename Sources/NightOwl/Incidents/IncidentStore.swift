@@ -1,0 +1,203 @@
+import Foundation
+import OwlCore
+import PostgresNIO
+
+/// SQL for `incidents` and `incident_history`. Every method runs on a tenant connection.
+struct IncidentStore {
+    let logger: Logger
+
+    static let columns = """
+        id, title, fingerprints, severity, category, services, clusters, namespaces, tags, symptoms, error_patterns,
+        root_cause, solution, runbook_id, created_by, resolution_count, last_seen_at, merged_into_id, merged_from_ids,
+        archived_at, created_at, updated_at
+        """
+
+    static func decode(_ row: PostgresRow) throws -> Incident {
+        let r = row.makeRandomAccess()
+        return Incident(
+            id: try r[0].decode(UUID.self), title: try r[1].decode(String.self), fingerprints: try r[2].decode([String].self),
+            severity: Severity(rawValue: try r[3].decode(String.self)) ?? .info, category: try r[4].decode(String.self),
+            services: try r[5].decode([String].self), clusters: try r[6].decode([String].self), namespaces: try r[7].decode([String].self),
+            tags: try r[8].decode([String].self), symptoms: try r[9].decode(String.self), errorPatterns: try r[10].decode([String].self),
+            rootCause: try r[11].decode(String.self), solution: try r[12].decode(String.self), runbookID: try r[13].decode(UUID?.self),
+            createdBy: try r[14].decode(String.self), resolutionCount: try r[15].decode(Int.self), lastSeenAt: try r[16].decode(Date?.self),
+            mergedIntoID: try r[17].decode(UUID?.self), mergedFromIDs: try r[18].decode([UUID].self), archivedAt: try r[19].decode(Date?.self),
+            createdAt: try r[20].decode(Date.self), updatedAt: try r[21].decode(Date.self))
+    }
+
+    func create(_ input: IncidentInput, by actor: String, on connection: PostgresConnection) async throws -> Incident {
+        do {
+            let rows = try await connection.query("""
+                INSERT INTO incidents (title, fingerprints, severity, category, services, clusters, namespaces, tags, symptoms,
+                                       error_patterns, root_cause, solution, runbook_id, created_by)
+                VALUES (\(input.title ?? ""), \(input.fingerprints ?? []), \(input.severity?.rawValue ?? "info"), \(input.category ?? ""),
+                        \(input.services ?? []), \(input.clusters ?? []), \(input.namespaces ?? []), \(input.tags ?? []),
+                        \(input.symptoms ?? ""), \(input.errorPatterns ?? []), \(input.rootCause ?? ""), \(input.solution ?? ""),
+                        \(input.runbookID), \(actor))
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            for try await row in rows { return try Self.decode(row) }
+        } catch where PostgresErrorCode.isForeignKeyViolation(error) {
+            throw APIError.validation("runbook_id names no runbook", field: "runbook_id")
+        }
+        throw APIError.conflict("the incident could not be stored")
+    }
+
+    func get(_ id: UUID, lock: Bool = false, on connection: PostgresConnection) async throws -> Incident? {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: Self.columns) FROM incidents WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")", logger: logger)
+        for try await row in rows { return try Self.decode(row) }
+        return nil
+    }
+
+    struct Filter {
+        var severities: [String] = []
+        var category: String?
+        var service: String?
+        var tags: [String] = []
+        var includeArchived = false
+    }
+
+    /// Live entries (not merged away; not archived unless asked), most recently changed first.
+    func list(_ filter: Filter, page: OffsetPage, on connection: PostgresConnection) async throws -> ([Incident], Int) {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns), count(*) OVER () FROM incidents
+            WHERE merged_into_id IS NULL AND (\(filter.includeArchived) OR archived_at IS NULL)
+              AND (cardinality(\(filter.severities)::text[]) = 0 OR severity = ANY(\(filter.severities)::text[]))
+              AND (\(filter.category)::text IS NULL OR category = \(filter.category))
+              AND (\(filter.service)::text IS NULL OR services @> ARRAY[\(filter.service)::text])
+              AND (cardinality(\(filter.tags)::text[]) = 0 OR tags @> \(filter.tags)::text[])
+            ORDER BY updated_at DESC, id DESC
+            LIMIT \(page.limit) OFFSET \(page.offset)
+            """, logger: logger)
+        var items: [Incident] = []
+        var total = 0
+        for try await row in rows {
+            items.append(try Self.decode(row))
+            total = try row.makeRandomAccess()[22].decode(Int.self)
+        }
+        return (items, total)
+    }
+
+    /// The live entry that lists this fingerprint.
+    func byFingerprint(_ fingerprint: String, on connection: PostgresConnection) async throws -> Incident? {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM incidents
+            WHERE fingerprints @> ARRAY[\(fingerprint)::text] AND merged_into_id IS NULL AND archived_at IS NULL
+            ORDER BY resolution_count DESC, updated_at DESC LIMIT 1
+            """, logger: logger)
+        for try await row in rows { return try Self.decode(row) }
+        return nil
+    }
+
+    /// Changes the fields present. The history trigger records what changed.
+    func update(_ id: UUID, _ input: IncidentInput, on connection: PostgresConnection) async throws -> Incident? {
+        do {
+            let rows = try await connection.query("""
+                UPDATE incidents SET
+                    title = COALESCE(\(input.title), title), fingerprints = COALESCE(\(input.fingerprints), fingerprints),
+                    severity = COALESCE(\(input.severity?.rawValue), severity), category = COALESCE(\(input.category), category),
+                    services = COALESCE(\(input.services), services), clusters = COALESCE(\(input.clusters), clusters),
+                    namespaces = COALESCE(\(input.namespaces), namespaces), tags = COALESCE(\(input.tags), tags),
+                    symptoms = COALESCE(\(input.symptoms), symptoms), error_patterns = COALESCE(\(input.errorPatterns), error_patterns),
+                    root_cause = COALESCE(\(input.rootCause), root_cause), solution = COALESCE(\(input.solution), solution),
+                    runbook_id = CASE WHEN \(input.clearsRunbook) THEN NULL ELSE COALESCE(\(input.runbookID), runbook_id) END,
+                    updated_at = now()
+                WHERE id = \(id) AND merged_into_id IS NULL
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            for try await row in rows { return try Self.decode(row) }
+        } catch where PostgresErrorCode.isForeignKeyViolation(error) {
+            throw APIError.validation("runbook_id names no runbook", field: "runbook_id")
+        }
+        return nil
+    }
+
+    func archive(_ id: UUID, on connection: PostgresConnection) async throws -> Incident? {
+        try await setChangeType("archived", on: connection)
+        let rows = try await connection.query("""
+            UPDATE incidents SET archived_at = COALESCE(archived_at, now()), updated_at = now()
+            WHERE id = \(id) AND merged_into_id IS NULL RETURNING \(unescaped: Self.columns)
+            """, logger: logger)
+        for try await row in rows { return try Self.decode(row) }
+        return nil
+    }
+
+    /// Writes a merge computed by `IncidentMerge`; returns how many alerts were re-pointed.
+    func applyMerge(_ merge: IncidentMerge, target: UUID, source: UUID, on connection: PostgresConnection) async throws -> Int {
+        try await setChangeType("merged_from", on: connection)
+        try await connection.query("""
+            UPDATE incidents SET fingerprints = \(merge.fingerprints), services = \(merge.services), clusters = \(merge.clusters),
+                namespaces = \(merge.namespaces), tags = \(merge.tags), error_patterns = \(merge.errorPatterns),
+                symptoms = \(merge.symptoms), root_cause = \(merge.rootCause), solution = \(merge.solution),
+                runbook_id = \(merge.runbookID), severity = \(merge.severity.rawValue), resolution_count = \(merge.resolutionCount),
+                last_seen_at = \(merge.lastSeenAt), merged_from_ids = \(merge.mergedFromIDs), updated_at = now()
+            WHERE id = \(target)
+            """, logger: logger)
+        try await setChangeType("merged_into", on: connection)
+        // Entries merged into the source earlier follow it, so no chain ever points at a merged entry.
+        try await connection.query("""
+            UPDATE incidents SET merged_into_id = \(target), updated_at = now() WHERE id = \(source) OR merged_into_id = \(source)
+            """, logger: logger)
+        try await setChangeType("", on: connection)
+        let rows = try await connection.query(
+            "WITH moved AS (UPDATE alerts SET matched_incident_id = \(target), updated_at = now() WHERE matched_incident_id = \(source) RETURNING 1) SELECT count(*) FROM moved",
+            logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    func history(_ id: UUID, on connection: PostgresConnection) async throws -> [IncidentHistoryEntry] {
+        let rows = try await connection.query("""
+            SELECT id, change_type, changed_by, diff::text, created_at FROM incident_history
+            WHERE incident_id = \(id) ORDER BY created_at, id
+            """, logger: logger)
+        var entries: [IncidentHistoryEntry] = []
+        for try await (id, type, by, diff, created) in rows.decode((UUID, String, String, String, Date).self) {
+            entries.append(IncidentHistoryEntry(id: id, changeType: type, changedBy: by, diff: JSONValue.parse(diff) ?? .null, createdAt: created))
+        }
+        return entries
+    }
+
+    /// Ranked search: weighted full text with prefix matching, plus trigram word similarity on the title for typos.
+    func search(_ text: String, page: OffsetPage, includeArchived: Bool, on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
+        let rows = try await connection.query("""
+            WITH q AS (
+                SELECT nullif(regexp_replace(websearch_to_tsquery('english', \(text))::text, '''([^'']+)''', '''\\1'':*', 'g'), '')::tsquery AS ts
+            ), hits AS (
+                SELECT i.*, coalesce(ts_rank(i.search_vector, q.ts), 0) + 0.3 * word_similarity(\(text), i.title) AS rank
+                FROM incidents i, q
+                WHERE i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
+                  AND ((q.ts IS NOT NULL AND i.search_vector @@ q.ts) OR \(text) <% i.title)
+            ), page AS (
+                SELECT *, count(*) OVER () AS total FROM hits ORDER BY rank DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+            )
+            SELECT \(unescaped: Self.columns), page.rank::float8, page.total,
+                   ts_headline('english', title, q.ts, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
+                   ts_headline('english', symptoms, q.ts, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', root_cause, q.ts, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', solution, q.ts, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', array_to_string(error_patterns, ' | '), q.ts, \(IncidentSearch.headlineOptions))
+            FROM page, q ORDER BY page.rank DESC, page.id
+            """, logger: logger)
+        var results: [IncidentSearchResult] = []
+        var total = 0
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            var highlights: [String: String] = [:]
+            for (index, field) in [(24, "title"), (25, "symptoms"), (26, "root_cause"), (27, "solution"), (28, "error_patterns")] {
+                if let headline = try r[index].decode(String?.self), headline.contains(IncidentSearch.startMark) {
+                    highlights[field] = IncidentSearch.highlight(headline)
+                }
+            }
+            if highlights["title"] == nil { highlights["title"] = HTML.escape(try r[1].decode(String.self)) }
+            results.append(IncidentSearchResult(incident: try Self.decode(row), rank: try r[22].decode(Double.self), highlights: highlights))
+            total = try r[23].decode(Int.self)
+        }
+        return (results, total)
+    }
+
+    private func setChangeType(_ type: String, on connection: PostgresConnection) async throws {
+        try await connection.query("SELECT set_config('owl.change_type', \(type), true)", logger: logger)
+    }
+}

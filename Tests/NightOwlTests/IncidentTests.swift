@@ -1,0 +1,192 @@
+import Foundation
+import HummingbirdTesting
+import OwlCore
+import OwlTestSupport
+import PostgresNIO
+import Testing
+@testable import NightOwl
+
+@Suite struct IncidentCRUDTests {
+    @Test func createReadUpdateArchive() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let created = try await client.call(.post, "/api/v1/incidents", key: f.key, json: """
+                {"title":"  Disk full on db-1 ","severity":"major","category":"storage","services":["orders","orders"],
+                 "fingerprints":["fp-disk-1"],"tags":["disk"],"symptoms":"writes fail","error_patterns":["No space left on device"],
+                 "root_cause":"WAL archive stuck","solution":"Clear archive, fix archiver"}
+                """)
+            #expect(created.status == .created)
+            #expect(created.json["title"]?.stringValue == "Disk full on db-1")
+            #expect(created.json["services"] == .array([.string("orders")]), "lists are de-duplicated")
+            let id = try #require(created.json["id"]?.stringValue)
+
+            let fetched = try await client.call(.get, "/api/v1/incidents/\(id)", key: f.key)
+            #expect(fetched.json["severity"]?.stringValue == "major")
+            #expect(fetched.json["runbook"] == nil || fetched.json["runbook"] == .null)
+
+            let updated = try await client.call(.put, "/api/v1/incidents/\(id)", key: f.key, json: #"{"severity":"critical","tags":["disk","postgres"]}"#)
+            #expect(updated.json["severity"]?.stringValue == "critical")
+            #expect(updated.json["solution"]?.stringValue == "Clear archive, fix archiver", "fields not sent are kept")
+
+            let byFingerprint = try await client.call(.get, "/api/v1/incidents/fingerprint/fp-disk-1", key: f.key)
+            #expect(byFingerprint.json["id"]?.stringValue == id)
+            #expect(try await client.call(.get, "/api/v1/incidents/fingerprint/unknown-fp", key: f.key).status == .notFound)
+
+            let archived = try await client.call(.delete, "/api/v1/incidents/\(id)", key: f.key)
+            #expect(archived.status == .ok)
+            #expect(archived.json["archived_at"]?.stringValue != nil)
+            #expect(try await client.call(.get, "/api/v1/incidents", key: f.key).json["total"]?.numberValue == 0)
+            #expect(try await client.call(.get, "/api/v1/incidents?include_archived=true", key: f.key).json["total"]?.numberValue == 1)
+            #expect(try await client.call(.get, "/api/v1/incidents/search?q=disk", key: f.key).json["total"]?.numberValue == 0)
+            #expect(try await client.call(.get, "/api/v1/incidents/search?q=disk&include_archived=true", key: f.key).json["total"]?.numberValue == 1)
+            #expect(try await client.call(.get, "/api/v1/incidents/fingerprint/fp-disk-1", key: f.key).status == .notFound)
+            #expect(try await client.call(.get, "/api/v1/incidents/\(id)", key: f.key).status == .ok, "archived entries stay readable by id")
+        }
+    }
+
+    @Test func listFilters() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            _ = try await client.createIncident(f.key, #"{"title":"A","severity":"critical","category":"network","services":["api"],"tags":["dns","edge"]}"#)
+            _ = try await client.createIncident(f.key, #"{"title":"B","severity":"major","category":"network","services":["web"],"tags":["dns"]}"#)
+            _ = try await client.createIncident(f.key, #"{"title":"C","severity":"warning","category":"storage","services":["api"],"tags":["disk"]}"#)
+            func titles(_ query: String) async throws -> [String] {
+                let response = try await client.call(.get, "/api/v1/incidents?\(query)", key: f.key)
+                return (response.json["items"]?.arrayValue ?? []).compactMap { $0["title"]?.stringValue }.sorted()
+            }
+            #expect(try await titles("severity=critical,major") == ["A", "B"])
+            #expect(try await titles("severity=critical&severity=warning") == ["A", "C"])
+            #expect(try await titles("category=network") == ["A", "B"])
+            #expect(try await titles("service=api") == ["A", "C"])
+            #expect(try await titles("tags=dns,edge") == ["A"])
+            #expect(try await titles("limit=1&offset=1").count == 1)
+            let bad = try await client.call(.get, "/api/v1/incidents?severity=catastrophic", key: f.key)
+            #expect(bad.status == .unprocessableContent)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"severity":"major"}"#, 422, "title"),
+        (#"{"title":"   ","severity":"major"}"#, 422, "title"),
+        (#"{"title":"x"}"#, 422, "severity"),
+        (#"{"title":"x","severity":"apocalyptic"}"#, 422, "severity"),
+        (#"{"title":"x","severity":"major","tags":"not-a-list"}"#, 422, "tags"),
+        (#"{"title":"x","severity":"major","runbook_id":"not-a-uuid"}"#, 422, "runbook_id"),
+        (#"{"title":"x","severity":"major","runbook_id":"6f1c7a40-0000-4000-8000-000000000000"}"#, 422, "runbook_id"),
+        (#"{"title":"x","severity":"major","symptoms":"\#(String(repeating: "s", count: 20_001))"}"#, 422, "symptoms"),
+        (#"{"title":"\#(String(repeating: "t", count: 501))","severity":"major"}"#, 422, "title"),
+        (#"{"title":"x","severity":"major","services":[""]}"#, 422, "services"),
+        (#"{"title":"x\u0002","severity":"major"}"#, 422, "title"),
+        (#"{"title":"x","severity":"major""#, 400, ""),
+    ])
+    func badInput(body: String, status: Int, field: String) async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let response = try await client.call(.post, "/api/v1/incidents", key: f.key, json: body)
+            #expect(Int(response.status.code) == status, "\(response.text)")
+            if !field.isEmpty { #expect(response.json["error"]?["details"]?["field"]?.stringValue == field) }
+            #expect(try await client.call(.get, "/api/v1/incidents?include_archived=true", key: f.key).json["total"]?.numberValue == 0)
+            #expect(try await client.call(.get, "/api/v1/incidents/not-a-uuid", key: f.key).status == .badRequest)
+            #expect(try await client.call(.put, "/api/v1/incidents/\(UUID())", key: f.key, json: #"{"title":"y"}"#).status == .notFound)
+        }
+    }
+
+    @Test func readonlyCannotWrite() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let key = try #require(try await client.call(.post, "/api/v1/api-keys", key: f.key, json: #"{"role":"readonly"}"#).json["key"]?.stringValue)
+            #expect(try await client.call(.post, "/api/v1/incidents", key: key, json: #"{"title":"x","severity":"info"}"#).status == .forbidden)
+            #expect(try await client.call(.get, "/api/v1/incidents", key: key).status == .ok)
+        }
+    }
+}
+
+@Suite struct IncidentSearchTests {
+    static func seed(_ client: any TestClientProtocol, _ key: String) async throws -> [String: String] {
+        var ids: [String: String] = [:]
+        ids["crash"] = try await client.createIncident(key, #"{"title":"Pod CrashLoopBackOff in payments","severity":"critical","symptoms":"pods restart","solution":"roll back the release"}"#)
+        ids["oom"] = try await client.createIncident(key, #"{"title":"Container OOMKilled under load","severity":"major","error_patterns":["exit code 137"],"solution":"raise memory limit"}"#)
+        ids["cert"] = try await client.createIncident(key, #"{"title":"TLS certificate expiry on ingress","severity":"critical","symptoms":"x509 errors","solution":"renew with cert-manager"}"#)
+        ids["titleHit"] = try await client.createIncident(key, #"{"title":"Kafka consumer lag","severity":"warning","solution":"restart consumers"}"#)
+        ids["solutionHit"] = try await client.createIncident(key, #"{"title":"Order emails delayed","severity":"info","solution":"the kafka topic needed more partitions"}"#)
+        ids["html"] = try await client.createIncident(key, #"{"title":"Page shows <script>alert(1)</script> banner","severity":"info","symptoms":"the <b>banner</b> renders raw"}"#)
+        return ids
+    }
+
+    @Test(arguments: [("crashloop", "crash"), ("oom", "oom"), ("cert expir", "cert"), ("OOMKilled", "oom"), ("\"exit code 137\"", "oom"),
+                      ("crashlop", "crash")])
+    func fragmentsFindEntries(query: String, expected: String) async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let ids = try await Self.seed(client, f.key)
+            let q = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+            let response = try await client.call(.get, "/api/v1/incidents/search?q=\(q)", key: f.key)
+            #expect(response.status == .ok)
+            #expect(response.json["items"]?.arrayValue?.first?["id"]?.stringValue == ids[expected], "\(query): \(response.text)")
+        }
+    }
+
+    @Test func titleHitOutranksSolutionHit() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let ids = try await Self.seed(client, f.key)
+            let response = try await client.call(.get, "/api/v1/incidents/search?q=kafka", key: f.key)
+            let order = (response.json["items"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+            #expect(order == [ids["titleHit"]!, ids["solutionHit"]!])
+            let ranks = (response.json["items"]?.arrayValue ?? []).compactMap { $0["rank"]?.numberValue }
+            #expect(ranks.count == 2 && ranks[0] > ranks[1])
+        }
+    }
+
+    @Test func websearchSyntax() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let ids = try await Self.seed(client, f.key)
+            func found(_ q: String) async throws -> Set<String> {
+                let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+                let response = try await client.call(.get, "/api/v1/incidents/search?q=\(encoded)", key: f.key)
+                return Set((response.json["items"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+            }
+            #expect(try await found("kafka -partitions") == [ids["titleHit"]!])
+            #expect(try await found("crashloop OR oomkilled") == [ids["crash"]!, ids["oom"]!])
+            #expect(try await found("zzzz-nothing-matches").isEmpty)
+        }
+    }
+
+    @Test func highlightsAreSafeHTML() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            _ = try await Self.seed(client, f.key)
+            let response = try await client.call(.get, "/api/v1/incidents/search?q=banner", key: f.key)
+            let highlights = try #require(response.json["items"]?.arrayValue?.first?["highlights"])
+            let title = try #require(highlights["title"]?.stringValue)
+            #expect(title.contains("&lt;script&gt;"))
+            #expect(!title.contains("<script>"))
+            #expect(title.contains("<mark>banner</mark>"))
+            let symptoms = try #require(highlights["symptoms"]?.stringValue)
+            // PostgreSQL's parser drops markup tags from headlines; whatever remains is escaped text.
+            #expect(symptoms.contains("<mark>banner</mark>"))
+            #expect(!symptoms.contains("<b>"))
+        }
+    }
+
+    @Test(arguments: ["", "%20%20", String(repeating: "a", count: 201)])
+    func badQueries(q: String) async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let response = try await client.call(.get, "/api/v1/incidents/search?q=\(q)", key: f.key)
+            #expect(response.status == .unprocessableContent)
+        }
+    }
+
+    @Test func oddCharactersNeverBreakTheQuery() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            _ = try await Self.seed(client, f.key)
+            for q in ["o'brien", "a:b", "\\", "&|!()", "'''", "-", "\"unterminated", "<->", "ünïcødé"] {
+                let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+                #expect(try await client.call(.get, "/api/v1/incidents/search?q=\(encoded)", key: f.key).status == .ok, "\(q)")
+            }
+        }
+    }
+}
