@@ -40,11 +40,11 @@ public enum TestDatabase {
         return Database(client: client, logger: logger)
     }
 
-    /// The process-wide database, migrated for `definition` (platform migrations plus the service's).
+    /// The process-wide database with `public` migrated for `definition`; each test's tenants are migrated when made.
     public static func database(for definition: ServiceDefinition = PlatformOnlyService.definition) async throws -> Database {
         let database = try await shared.database()
         try await shared.migrateOnce(definition.name) {
-            try await Migrator(database: database, migrations: definition.allMigrations).migrateAll()
+            _ = try await Migrator(database: database, migrations: definition.allMigrations).migratePublic()
         }
         return database
     }
@@ -70,7 +70,7 @@ actor SharedPool {
 
     func database() throws -> Database {
         if let db { return db }
-        let created = Database(client: try TestDatabase.makeClient(maximumConnections: 30), logger: TestDatabase.logger)
+        let created = Database(client: try TestDatabase.makeClient(maximumConnections: 60), logger: TestDatabase.logger)
         db = created
         return created
     }

@@ -59,8 +59,10 @@ enum CoreMigrations {
     static var set: MigrationSet { .load(component: "core", root: Bundle.module.url(forResource: "Migrations", withExtension: nil)) }
 }
 
-/// Applies migrations. Each schema has its own `schema_migrations` table; a session advisory lock makes two
-/// processes migrating at once take turns, and every file runs in its own transaction.
+/// Applies migrations. Each schema has its own `schema_migrations` table and every file runs in its own transaction.
+/// Advisory locks make concurrent migrators take turns: `public` is migrated under an exclusive service-wide lock,
+/// a tenant under a lock of its own (holding the service-wide one shared), so tenants are provisioned in parallel
+/// but never while `public` changes.
 public struct Migrator: Sendable {
     public let database: Database
     public let migrations: MigrationSet
@@ -75,31 +77,56 @@ public struct Migrator: Sendable {
     /// Migrates `public` and every existing tenant. Returns how many files were applied.
     @discardableResult
     public func migrateAll() async throws -> Int {
-        try await withLock { connection in
-            var applied = try await apply(migrations.global, schema: "public", on: connection)
-            let rows = try await connection.query("SELECT slug FROM public.tenants ORDER BY slug", logger: database.logger)
-            var slugs: [TenantSlug] = []
-            for try await slug in rows.decode(String.self) {
-                if let valid = TenantSlug(slug) { slugs.append(valid) }
+        let (applied, slugs) = try await migratePublic()
+        var total = applied
+        for slug in slugs { total += try await migrateTenant(slug) }
+        return total
+    }
+
+    /// Migrates `public` only; returns how many files were applied and the tenants that exist.
+    public func migratePublic() async throws -> (applied: Int, tenants: [TenantSlug]) {
+        try await database.client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: database.logger)
+            return try await unlocking("SELECT pg_advisory_unlock(\(Self.lockKey))", on: connection) {
+                let applied = try await apply(migrations.global, schema: "public", on: connection)
+                let rows = try await connection.query("SELECT slug FROM public.tenants ORDER BY slug", logger: database.logger)
+                var slugs: [TenantSlug] = []
+                for try await slug in rows.decode(String.self) {
+                    if let valid = TenantSlug(slug) { slugs.append(valid) }
+                }
+                return (applied, slugs)
             }
-            for slug in slugs {
-                // A tenant being provisioned right now has its row before its schema.
-                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: slug.quotedSchema)", logger: database.logger)
-                applied += try await apply(migrations.tenant, schema: slug.schemaName, on: connection)
-                try await setUp(slug, on: connection)
-            }
-            return applied
         }
     }
 
     /// Creates the tenant's schema if needed and applies the tenant migrations to it.
     @discardableResult
     public func migrateTenant(_ slug: TenantSlug) async throws -> Int {
-        try await withLock { connection in
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: slug.quotedSchema)", logger: database.logger)
-            let applied = try await apply(migrations.tenant, schema: slug.schemaName, on: connection)
-            try await setUp(slug, on: connection)
-            return applied
+        try await database.client.withConnection { connection in
+            try await connection.query(
+                "SELECT pg_advisory_lock_shared(\(Self.lockKey)), pg_advisory_lock(hashtextextended(\("owl-migrate:" + slug.schemaName), 0))",
+                logger: database.logger)
+            return try await unlocking(
+                "SELECT pg_advisory_unlock(hashtextextended(\("owl-migrate:" + slug.schemaName), 0)), pg_advisory_unlock_shared(\(Self.lockKey))",
+                on: connection
+            ) {
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: slug.quotedSchema)", logger: database.logger)
+                let applied = try await apply(migrations.tenant, schema: slug.schemaName, on: connection)
+                try await setUp(slug, on: connection)
+                return applied
+            }
+        }
+    }
+
+    /// Runs `body`, then `unlock`, whether `body` threw or not.
+    private func unlocking<T: Sendable>(_ unlock: PostgresQuery, on connection: PostgresConnection, _ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            try await connection.query(unlock, logger: database.logger)
+            return result
+        } catch {
+            _ = try? await connection.query(unlock, logger: database.logger)
+            throw error
         }
     }
 
@@ -113,20 +140,6 @@ public struct Migrator: Sendable {
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: database.logger)
             throw error
-        }
-    }
-
-    private func withLock<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await database.client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: database.logger)
-            do {
-                let result = try await body(connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: database.logger)
-                return result
-            } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: database.logger)
-                throw error
-            }
         }
     }
 
