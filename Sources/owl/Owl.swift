@@ -9,7 +9,7 @@ struct Owl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "owl",
         abstract: "Owl: incident response and on-call (NightOwl), knowledge (BookOwl) and tickets (TicketOwl).",
-        subcommands: [NightOwlCommand.self, BookOwlCommand.self, TicketOwlCommand.self, DevCommand.self, DevPostgresCommand.self]
+        subcommands: [NightOwlCommand.self, BookOwlCommand.self, TicketOwlCommand.self, DevCommand.self, DevPostgresCommand.self, BenchCommand.self]
     )
 }
 

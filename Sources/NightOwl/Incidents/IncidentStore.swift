@@ -12,6 +12,9 @@ struct IncidentStore {
         archived_at, created_at, updated_at
         """
 
+    static let qualifiedColumns = columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        .joined(separator: ", ")
+
     static func decode(_ row: PostgresRow) throws -> Incident {
         let r = row.makeRandomAccess()
         return Incident(
@@ -159,26 +162,37 @@ struct IncidentStore {
         return entries
     }
 
-    /// Ranked search: weighted full text with prefix matching, plus trigram word similarity on the title for typos.
+    /// Ranked search in two index-driven branches: weighted full text with prefix matching (GIN on the tsvector), and,
+    /// for titles the full text missed, trigram word similarity (GIN trigram on the title) to catch typos. Only the page's
+    /// rows are fetched in full and highlighted.
     func search(_ text: String, page: OffsetPage, includeArchived: Bool, on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
+        // The planner does not know how costly word similarity is per row and picks a sequential scan over the trigram
+        // index, which is many times slower; this transaction (and only it) uses the indexes.
+        try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
         let rows = try await connection.query("""
             WITH q AS (
                 SELECT nullif(regexp_replace(websearch_to_tsquery('english', \(text))::text, '''([^'']+)''', '''\\1'':*', 'g'), '')::tsquery AS ts
             ), hits AS (
-                SELECT i.*, coalesce(ts_rank(i.search_vector, q.ts), 0) + 0.3 * word_similarity(\(text), i.title) AS rank
+                SELECT i.id, ts_rank(i.search_vector, q.ts) AS rank
                 FROM incidents i, q
-                WHERE i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
-                  AND ((q.ts IS NOT NULL AND i.search_vector @@ q.ts) OR \(text) <% i.title)
+                WHERE q.ts IS NOT NULL AND i.search_vector @@ q.ts
+                  AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
+                UNION ALL
+                SELECT i.id, 0.3 * word_similarity(\(text), i.title) AS rank
+                FROM incidents i, q
+                WHERE i.title %> \(text) AND (q.ts IS NULL OR NOT i.search_vector @@ q.ts)
+                  AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
             ), page AS (
-                SELECT *, count(*) OVER () AS total FROM hits ORDER BY rank DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+                SELECT id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
             )
-            SELECT \(unescaped: Self.columns), page.rank::float8, page.total,
-                   ts_headline('english', title, q.ts, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
-                   ts_headline('english', symptoms, q.ts, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', root_cause, q.ts, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', solution, q.ts, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', array_to_string(error_patterns, ' | '), q.ts, \(IncidentSearch.headlineOptions))
-            FROM page, q ORDER BY page.rank DESC, page.id
+            SELECT \(unescaped: Self.qualifiedColumns), page.rank::float8, page.total,
+                   ts_headline('english', i.title, q.ts, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
+                   ts_headline('english', i.symptoms, q.ts, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', i.root_cause, q.ts, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', i.solution, q.ts, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', array_to_string(i.error_patterns, ' | '), q.ts, \(IncidentSearch.headlineOptions))
+            FROM page JOIN incidents i ON i.id = page.id, q
+            ORDER BY page.rank DESC, page.id
             """, logger: logger)
         var results: [IncidentSearchResult] = []
         var total = 0

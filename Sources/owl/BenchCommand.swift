@@ -1,0 +1,120 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NightOwl
+import OwlCore
+import ServiceLifecycle
+
+/// `owl bench …`: fixed workloads against a real server on loopback, for docs/benchmarks.md.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Run a benchmark with a fixed workload.", subcommands: [SearchBench.self])
+}
+
+/// Shared set-up: a database (given, or a private cluster under --data-dir) and NightOwl serving it on loopback.
+struct BenchEnvironment {
+    static func databaseURL(given: String?, dataDir: String, logger: Logger) async throws -> DatabaseURL {
+        if let given { return try DatabaseURL(parsing: given) }
+        let cluster = DevCluster(root: URL(fileURLWithPath: dataDir).standardizedFileURL, logger: logger)
+        let port = try await cluster.start(reset: false)
+        let url = DatabaseURL(host: "127.0.0.1", port: port, username: DevCluster.superuser, password: nil, database: "owl_bench")
+        try await DatabaseAdmin.ensureDatabase(url, logger: logger)
+        return url
+    }
+
+    /// Latency percentiles of a sorted list of durations, in milliseconds.
+    static func percentile(_ sorted: [Duration], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let index = min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)
+        let (s, a) = sorted[max(0, index)].components
+        return Double(s) * 1000 + Double(a) / 1e15
+    }
+}
+
+/// Search p50/p95 through the API over a knowledge base of `--incidents` generated entries.
+struct SearchBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "search", abstract: "Knowledge-base search latency through the API.")
+
+    @Option(help: "PostgreSQL URL; default: a private cluster under --data-dir.") var databaseURL: String?
+    @Option(help: "Folder for the private cluster.") var dataDir = ".owl-bench"
+    @Option(help: "Entries in the knowledge base.") var incidents = 100_000
+    @Option(help: "Measured requests.") var requests = 2_000
+    @Option(help: "Port to serve NightOwl on.") var port = 18_080
+
+    func run() async throws {
+        OwlLogging.bootstrap(format: .text, level: .warning)
+        let logger = { var logger = Logger(label: "bench"); logger.logLevel = .warning; return logger }()
+        let url = try await BenchEnvironment.databaseURL(given: databaseURL, dataDir: dataDir, logger: logger)
+        let definition = NightOwlService.definition
+        let config = ServiceConfig(serviceName: "nightowl", databaseURL: url, listenHost: "127.0.0.1", listenPort: port,
+                                   logLevel: .warning, logFormat: .text, encryptionKey: ServiceConfig.devEncryptionKey, databasePoolSize: 8)
+        let slug = TenantSlug("bench_search")!
+        let key = try await ServiceRunner(definition: definition, config: config).withDatabase { database -> String in
+            let migrator = Migrator(database: database, migrations: definition.allMigrations)
+            try await migrator.migrateAll()
+            let provisioner = TenantProvisioner(database: database, migrator: migrator)
+            var existing = -1
+            if try await TenantStore(database: database).find(slug: slug) != nil {
+                existing = try await database.withTenant(slug) { connection -> Int in
+                    let rows = try await connection.query("SELECT count(*) FROM incidents", logger: logger)
+                    for try await n in rows.decode(Int.self) { return n }
+                    return 0
+                }
+            }
+            if existing != incidents {
+                print("generating \(incidents) knowledge-base entries…")
+                try await provisioner.drop(slug: slug)
+                _ = try await provisioner.create(slug: slug, name: "Search benchmark", issueAdminKey: false)
+                let clock = ContinuousClock()
+                let took = try await clock.measure {
+                    try await database.withTenant(slug) { try await SearchBenchmarkData.insert(count: incidents, on: $0, logger: logger) }
+                }
+                print("generated in \(took)")
+            }
+            guard let tenant = try await TenantStore(database: database).find(slug: slug) else { throw ExitCode(1) }
+            return try await APIKeyStore(database: database).create(tenantID: tenant.id, role: .readonly, scopes: [],
+                                                                    description: "bench", expiresAt: Date().addingTimeInterval(3600)).rawKey
+        }
+        let app = ServiceApplication.make(definition: definition, config: config, logger: logger, httpClient: HTTPClient.shared)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let client = HTTPClient.shared
+            let base = "http://127.0.0.1:\(port)/api/v1/incidents/search?q="
+            // Wait for the server, then warm up.
+            for attempt in 0..<100 {
+                if (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1))) != nil { break }
+                if attempt == 99 { throw ExitCode(1) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            func search(_ q: String) async throws -> Duration {
+                var request = HTTPClientRequest(url: base + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q))
+                request.headers.add(name: "X-API-Key", value: key)
+                let clock = ContinuousClock()
+                let start = clock.now
+                let response = try await client.execute(request, timeout: .seconds(10))
+                _ = try await response.body.collect(upTo: 16 << 20)
+                guard response.status == .ok else { throw ExitCode(1) }
+                return clock.now - start
+            }
+            for q in SearchBenchmarkData.queries { _ = try await search(q) }
+            var latencies: [Duration] = []
+            let clock = ContinuousClock()
+            let started = clock.now
+            for i in 0..<requests {
+                latencies.append(try await search(SearchBenchmarkData.queries[i % SearchBenchmarkData.queries.count]))
+            }
+            let elapsed = clock.now - started
+            latencies.sort()
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            print(String(format: "search over %d entries, %d requests on 1 connection: %.0f req/s, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
+                         incidents, requests, Double(requests) / seconds,
+                         BenchEnvironment.percentile(latencies, 0.50), BenchEnvironment.percentile(latencies, 0.95),
+                         BenchEnvironment.percentile(latencies, 0.99)))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
