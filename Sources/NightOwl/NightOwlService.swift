@@ -11,6 +11,7 @@ public enum NightOwlService {
             migrations: migrations,
             openAPIDocument: openAPIDocument,
             registerRoutes: { routes, platform in
+                AlertRoutes(platform: platform).register(on: routes)
                 IncidentRoutes(platform: platform).register(on: routes)
                 RunbookRoutes(platform: platform).register(on: routes)
             },
@@ -33,6 +34,6 @@ public enum NightOwlService {
         return OpenAPIDocument.compose(
             title: "NightOwl API",
             description: "Alert ingestion, knowledge base, on-call rosters and escalation.",
-            paths: part("paths"), schemas: part("schemas"), tags: part("tags"))
+            paths: part("paths"), schemas: part("schemas"), tags: part("tags"), responses: part("responses"))
     }
 }

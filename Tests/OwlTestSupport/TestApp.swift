@@ -23,7 +23,7 @@ public struct TestApp: @unchecked Sendable {
         configure(&config)
         let audit = AuditWriter(database: database, logger: TestDatabase.logger)
         let platform = Platform(config: config, database: database, audit: audit, metrics: HTTPMetrics(prefix: definition.name),
-                                logger: TestDatabase.logger)
+                                logger: TestDatabase.logger, httpClient: HTTPClient.shared)
         return TestApp(app: ServiceApplication(definition: definition, platform: platform, httpClient: HTTPClient.shared), database: database,
                        definition: definition)
     }

@@ -12,6 +12,7 @@ public struct Authenticator: Sendable {
     let oidc: OIDCVerifier?
     let devMode: Bool
     let lastUsed: LastUsedTracker
+    let keyCache: APIKeyCache
     let logger: Logger
 
     public init(database: Database, oidc: OIDCVerifier?, devMode: Bool, logger: Logger) {
@@ -21,6 +22,7 @@ public struct Authenticator: Sendable {
         self.oidc = oidc
         self.devMode = devMode
         self.lastUsed = LastUsedTracker()
+        self.keyCache = APIKeyCache()
         self.logger = logger
     }
 
@@ -49,8 +51,18 @@ public struct Authenticator: Sendable {
         return token.isEmpty ? nil : token
     }
 
-    func authenticateAPIKey(_ raw: String) async throws -> Principal {
-        guard APIKeyMaterial.isPlausible(raw), let (key, tenant) = try await apiKeys.authenticate(hash: APIKeyMaterial.hash(raw)) else {
+    /// Authenticates a raw API key (also used for keys that arrive in a body, such as PagerDuty's `routing_key`).
+    public func authenticateAPIKey(_ raw: String) async throws -> Principal {
+        guard APIKeyMaterial.isPlausible(raw) else { throw APIError.unauthorized("invalid, expired or revoked API key") }
+        let hash = APIKeyMaterial.hash(raw)
+        let found: (APIKey, Tenant)?
+        if let cached = await keyCache.lookup(hash) {
+            found = cached
+        } else {
+            found = try await apiKeys.authenticate(hash: hash)
+            if let found { await keyCache.store(hash, found) }
+        }
+        guard let (key, tenant) = found, key.expiresAt.map({ $0 > Date() }) ?? true else {
             throw APIError.unauthorized("invalid, expired or revoked API key")
         }
         if await lastUsed.shouldRecord(key.id) {
@@ -88,6 +100,34 @@ public struct Authenticator: Sendable {
         let role = claimedRole ?? user?.role ?? .readonly
         return Principal(tenant: tenant, role: role, method: .jwt, actor: email ?? claims.subject.value,
                          userID: user?.id, email: email)
+    }
+}
+
+/// Recently verified keys, for a few seconds: a busy webhook sender costs one lookup every few seconds, not one per
+/// request. Revoking through this process forgets the key at once; other processes notice within `lifetime`.
+public actor APIKeyCache {
+    private var entries: [String: (key: APIKey, tenant: Tenant, expires: ContinuousClock.Instant)] = [:]
+    let lifetime: Duration
+
+    public init(lifetime: Duration = .seconds(5)) { self.lifetime = lifetime }
+
+    func lookup(_ hash: String) -> (APIKey, Tenant)? {
+        guard let entry = entries[hash] else { return nil }
+        guard entry.expires > .now else {
+            entries[hash] = nil
+            return nil
+        }
+        return (entry.key, entry.tenant)
+    }
+
+    func store(_ hash: String, _ value: (APIKey, Tenant)) {
+        if entries.count > 10_000 { entries.removeAll() }
+        entries[hash] = (value.0, value.1, .now + lifetime)
+    }
+
+    /// Forgets a key (after it was revoked).
+    public func forget(keyID: UUID) {
+        entries = entries.filter { $0.value.key.id != keyID }
     }
 }
 

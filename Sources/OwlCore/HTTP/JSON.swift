@@ -106,7 +106,12 @@ extension StrictEnum {
 /// RFC 3339 times, with or without fractional seconds, any offset; always written in UTC with milliseconds.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        // Milliseconds by integer arithmetic: a stored .123 comes back as .12299999…, which a formatter would truncate.
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = millis.quotientAndRemainder(dividingBy: 1000)
+        let whole = Date(timeIntervalSince1970: TimeInterval(fraction < 0 ? seconds - 1 : seconds))
+            .formatted(Date.ISO8601FormatStyle())
+        return String(whole.dropLast()) + "." + String(format: "%03d", fraction < 0 ? fraction + 1000 : fraction) + "Z"
     }
 
     public static func parse(_ text: String) -> Date? {

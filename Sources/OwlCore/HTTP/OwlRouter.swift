@@ -8,11 +8,13 @@ public enum Access: Sendable, Hashable {
     case role(Role)
     /// Alert ingestion: at least this role, and `webhook`-scoped keys are welcome.
     case ingestion(Role)
+    /// Ingestion whose key may also arrive in the body (PagerDuty's `routing_key`); the handler authenticates.
+    case ingestionKeyInBody(Role)
 
     public var minimumRole: Role? {
         switch self {
         case .open: nil
-        case .role(let role), .ingestion(let role): role
+        case .role(let role), .ingestion(let role), .ingestionKeyInBody(let role): role
         }
     }
 }
@@ -50,8 +52,15 @@ public final class OwlRouter {
         }
     }
 
+    /// Registers a route that authenticates inside its handler (with `authorize`), because its credentials travel in
+    /// the body. The access rule is still declared here, in the route table.
+    public func bodyAuthenticated(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ handler: @escaping OpenHandler) {
+        routes.append(RouteDescriptor(method: method, path: path, access: access))
+        router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+    }
+
     /// 401 without credentials, 403 below the route's role or with a key scoped to ingestion only.
-    static func authorize(_ principal: Principal?, _ access: Access) throws -> Principal {
+    public static func authorize(_ principal: Principal?, _ access: Access) throws -> Principal {
         guard let principal else { throw APIError.unauthorized }
         guard let minimum = access.minimumRole else { return principal }
         if principal.isWebhookOnly, case .role = access {

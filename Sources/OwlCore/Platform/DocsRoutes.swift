@@ -25,6 +25,7 @@ struct DocsRoutes {
             case .open: "open"
             case .role(let role): role.rawValue
             case .ingestion(let role): "\(role.rawValue) or webhook key"
+            case .ingestionKeyInBody(let role): "\(role.rawValue) or webhook key (header or routing_key)"
             }
             return "<tr><td class=\"m \(route.method.rawValue.lowercased())\">\(route.method.rawValue)</td><td><code>\(HTML.escape(route.path))</code></td><td>\(access)</td></tr>"
         }.joined(separator: "\n")

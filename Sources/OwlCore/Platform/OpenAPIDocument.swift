@@ -7,7 +7,8 @@ public enum OpenAPIDocument {
     ///   - paths: YAML lines indented two spaces (`  /api/v1/alerts:`), or empty.
     ///   - schemas: YAML lines indented four spaces (`    Alert:`), or empty.
     ///   - tags: YAML lines indented two spaces (`  - name: alerts`), or empty.
-    public static func compose(title: String, description: String, paths: String, schemas: String, tags: String = "") -> String {
+    public static func compose(title: String, description: String, paths: String, schemas: String, tags: String = "",
+                               responses: String = "") -> String {
         guard let url = Bundle.module.url(forResource: "OpenAPI/platform", withExtension: "yaml"),
               let template = try? String(contentsOf: url, encoding: .utf8) else { return "" }
         let indentedDescription = description.split(separator: "\n", omittingEmptySubsequences: false)
@@ -19,6 +20,7 @@ public enum OpenAPIDocument {
             .replacingOccurrences(of: "{{TAGS}}\n", with: tags.isEmpty ? "" : tags.trimmingTrailingNewlines + "\n")
             .replacingOccurrences(of: "{{PATHS}}\n", with: paths.isEmpty ? "" : paths.trimmingTrailingNewlines + "\n")
             .replacingOccurrences(of: "{{SCHEMAS}}\n", with: schemas.isEmpty ? "" : schemas.trimmingTrailingNewlines + "\n")
+            .replacingOccurrences(of: "{{RESPONSES}}\n", with: responses.isEmpty ? "" : responses.trimmingTrailingNewlines + "\n")
     }
 
     /// Every `(METHOD, path)` pair of a document, read from its `paths:` block. Used by the coverage tests;

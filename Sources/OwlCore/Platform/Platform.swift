@@ -14,9 +14,10 @@ public struct Platform: Sendable {
     public let logger: Logger
     public let startedAt: Date
     public let version: String
+    public let authenticator: Authenticator
 
     public init(config: ServiceConfig, database: Database, audit: AuditWriter, metrics: HTTPMetrics, logger: Logger,
-                version: String = OwlVersion.current, startedAt: Date = Date()) {
+                httpClient: HTTPClient = .shared, version: String = OwlVersion.current, startedAt: Date = Date()) {
         self.config = config
         self.database = database
         self.audit = audit
@@ -25,6 +26,8 @@ public struct Platform: Sendable {
         self.logger = logger
         self.startedAt = startedAt
         self.version = version
+        let oidc = config.oidc.map { OIDCVerifier(settings: $0, httpClient: httpClient, logger: logger) }
+        self.authenticator = Authenticator(database: database, oidc: oidc, devMode: config.devMode, logger: logger)
     }
 
     /// Decodes a JSON body under the configured size limit.

@@ -19,9 +19,7 @@ public struct ServiceApplication {
         router.add(middleware: MetricsMiddleware(metrics: platform.metrics))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: platform.config.bodyLimitBytes))
-        let oidc = platform.config.oidc.map { OIDCVerifier(settings: $0, httpClient: httpClient, logger: platform.logger) }
-        router.add(middleware: AuthenticationMiddleware(authenticator: Authenticator(
-            database: platform.database, oidc: oidc, devMode: platform.config.devMode, logger: platform.logger)))
+        router.add(middleware: AuthenticationMiddleware(authenticator: platform.authenticator))
 
         let owlRouter = OwlRouter(router: router)
         SystemRoutes(platform: platform).register(on: owlRouter)
@@ -47,7 +45,7 @@ public struct ServiceApplication {
         let database = Database(client: client, logger: logger)
         let audit = AuditWriter(database: database, logger: logger)
         let platform = Platform(config: config, database: database, audit: audit,
-                                metrics: HTTPMetrics(prefix: definition.name), logger: logger)
+                                metrics: HTTPMetrics(prefix: definition.name), logger: logger, httpClient: httpClient)
         let app = ServiceApplication(definition: definition, platform: platform, httpClient: httpClient)
         var application = Application(
             router: app.router,

@@ -9,6 +9,8 @@ public enum SettingKind: Sendable {
     case timezone
     case phone
     case flag
+    /// `{"<api key prefix>": {"<field>": "<name in the payload>"}}`
+    case fieldMappings
 }
 
 /// The settings a tenant may store, and which of them are secrets (sealed at rest, never returned).
@@ -33,6 +35,7 @@ public enum TenantSettingsSchema {
         "zammad_mode": .choice(["live", "sandbox"]),
         "public_base_url": .url,
         "agent_auto_kb": .flag,
+        "generic_field_mappings": .fieldMappings,
     ]
 
     public static let secrets: Set<String> = [
@@ -68,6 +71,16 @@ public enum TenantSettingsSchema {
             return value
         case (.flag, .bool):
             return value
+        case (.fieldMappings, .object(let keys)):
+            let fields: Set<String> = ["title", "severity", "fingerprint", "description", "labels", "source", "status", "service",
+                                       "cluster", "namespace", "runbook_url", "url", "timestamp", "agent_metadata"]
+            for (prefix, mapping) in keys {
+                guard prefix.hasPrefix("ow_"), let map = mapping.objectValue,
+                      map.allSatisfy({ fields.contains($0.key) && ($0.value.stringValue.map { !$0.isEmpty && $0.count <= 200 } ?? false) }) else {
+                    throw APIError.validation("\(key): each API key prefix (ow_…) maps fields (\(fields.sorted().joined(separator: ", "))) to payload names", field: field)
+                }
+            }
+            return value
         default:
             throw APIError.validation("\(key) has an invalid value (\(describe(kind)))", field: field)
         }
@@ -82,6 +95,7 @@ public enum TenantSettingsSchema {
         case .timezone: "an IANA time zone"
         case .phone: "an E.164 phone number"
         case .flag: "true or false"
+        case .fieldMappings: "an object of API key prefixes to field mappings"
         }
     }
 }
