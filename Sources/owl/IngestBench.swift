@@ -1,0 +1,109 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NightOwl
+import NIOCore
+import OwlCore
+import ServiceLifecycle
+
+/// Alert ingestion throughput and latency through the API: Alertmanager payloads over loopback, in two phases
+/// (single-alert payloads, then `--batch`-alert payloads), over `--connections` connections.
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Alert ingestion throughput through the API.")
+
+    @Option(help: "PostgreSQL URL; default: a private cluster under --data-dir.") var databaseURL: String?
+    @Option(help: "Folder for the private cluster.") var dataDir = ".owl-bench"
+    @Option(help: "Alerts per phase.") var alerts = 100_000
+    @Option(help: "Distinct fingerprints.") var fingerprints = 1_000
+    @Option(help: "Concurrent connections.") var connections = 8
+    @Option(help: "Alerts per payload in the second phase.") var batch = 100
+    @Option(help: "Port to serve NightOwl on.") var port = 18_081
+
+    func run() async throws {
+        OwlLogging.bootstrap(format: .text, level: .warning)
+        let logger = { var logger = Logger(label: "bench"); logger.logLevel = .warning; return logger }()
+        let url = try await BenchEnvironment.databaseURL(given: databaseURL, dataDir: dataDir, logger: logger)
+        let definition = NightOwlService.definition
+        let config = ServiceConfig(serviceName: "nightowl", databaseURL: url, listenHost: "127.0.0.1", listenPort: port,
+                                   logLevel: .warning, logFormat: .text, encryptionKey: ServiceConfig.devEncryptionKey, databasePoolSize: 12)
+        let slug = TenantSlug("bench_ingest")!
+        let key = try await ServiceRunner(definition: definition, config: config).withDatabase { database -> String in
+            let migrator = Migrator(database: database, migrations: definition.allMigrations)
+            try await migrator.migrateAll()
+            let provisioner = TenantProvisioner(database: database, migrator: migrator)
+            try await provisioner.drop(slug: slug)
+            let created = try await provisioner.create(slug: slug, name: "Ingest benchmark", issueAdminKey: false)
+            return try await APIKeyStore(database: database).create(tenantID: created.tenant.id, role: .engineer, scopes: [.webhook],
+                                                                    description: "bench", expiresAt: Date().addingTimeInterval(3600)).rawKey
+        }
+        let app = ServiceApplication.make(definition: definition, config: config, logger: logger, httpClient: HTTPClient.shared)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for attempt in 0..<100 {
+                if (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1))) != nil { break }
+                if attempt == 99 { throw ExitCode(1) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            for perPayload in [1, batch] {
+                let result = try await phase(client: client, key: key, perPayload: perPayload)
+                print(result)
+            }
+            try await client.shutdown()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// Sends `alerts` alerts in payloads of `perPayload`, spread over the connections; returns a report line.
+    func phase(client: HTTPClient, key: String, perPayload: Int) async throws -> String {
+        let payloads = alerts / perPayload
+        let bodies = (0..<min(payloads, 1000)).map { p in
+            Self.payload((0..<perPayload).map { (p * perPayload + $0) % fingerprints })
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            for worker in 0..<connections {
+                group.addTask {
+                    var mine: [Duration] = []
+                    for p in stride(from: worker, to: payloads, by: connections) {
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/webhooks/alertmanager")
+                        request.method = .POST
+                        request.headers.add(name: "X-API-Key", value: key)
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(bodies[p % bodies.count])
+                        let sent = clock.now
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        _ = try await response.body.collect(upTo: 1 << 22)
+                        guard response.status == .ok else { throw ExitCode(1) }
+                        mine.append(clock.now - sent)
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [Duration]()) { $0 += $1 }.sorted()
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return String(format: "%d alerts in %d-alert payloads over %d connections: %.0f alerts/s, p50 %.2f ms, p99 %.2f ms per request",
+                      payloads * perPayload, perPayload, connections, Double(payloads * perPayload) / seconds,
+                      BenchEnvironment.percentile(latencies, 0.5), BenchEnvironment.percentile(latencies, 0.99))
+    }
+
+    static func payload(_ fingerprints: [Int]) -> ByteBuffer {
+        let alerts = fingerprints.map { n in
+            """
+            {"status":"firing","labels":{"alertname":"BenchAlert\(n % 50)","instance":"host-\(n)","severity":"\(["critical", "warning", "info"][n % 3])","job":"bench"},\
+            "annotations":{"summary":"Bench alert \(n)","description":"Synthetic alert number \(n)"},"startsAt":"2026-01-01T00:00:00Z",\
+            "endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus/graph","fingerprint":"bench-\(n)"}
+            """
+        }
+        return ByteBuffer(string: #"{"version":"4","status":"firing","receiver":"bench","groupKey":"{}","alerts":["# + alerts.joined(separator: ",") + "]}")
+    }
+}
