@@ -24,6 +24,26 @@ struct BenchEnvironment {
         return url
     }
 
+    /// Serves `definition` on loopback for the duration of `body`, then stops it.
+    static func serving<T: Sendable>(_ definition: ServiceDefinition, config: ServiceConfig, logger: Logger,
+                                     _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let app = ServiceApplication.make(definition: definition, config: config, logger: logger, httpClient: HTTPClient.shared)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask { try await group.run(); return nil }
+            for attempt in 0..<100 {
+                let health = HTTPClientRequest(url: "http://127.0.0.1:\(config.listenPort)/healthz")
+                if (try? await HTTPClient.shared.execute(health, timeout: .seconds(1))) != nil { break }
+                if attempt == 99 { throw ExitCode(1) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            for try await _ in tasks {}
+            return result
+        }
+    }
+
     /// Latency percentiles of a sorted list of durations, in milliseconds.
     static func percentile(_ sorted: [Duration], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
@@ -77,18 +97,10 @@ struct SearchBench: AsyncParsableCommand {
             return try await APIKeyStore(database: database).create(tenantID: tenant.id, role: .readonly, scopes: [],
                                                                     description: "bench", expiresAt: Date().addingTimeInterval(3600)).rawKey
         }
-        let app = ServiceApplication.make(definition: definition, config: config, logger: logger, httpClient: HTTPClient.shared)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        let (requests, port) = (self.requests, self.port)
+        let line = try await BenchEnvironment.serving(definition, config: config, logger: logger) { () async throws -> String in
             let client = HTTPClient.shared
             let base = "http://127.0.0.1:\(port)/api/v1/incidents/search?q="
-            // Wait for the server, then warm up.
-            for attempt in 0..<100 {
-                if (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1))) != nil { break }
-                if attempt == 99 { throw ExitCode(1) }
-                try await Task.sleep(for: .milliseconds(100))
-            }
             func search(_ q: String) async throws -> Duration {
                 var request = HTTPClientRequest(url: base + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q))
                 request.headers.add(name: "X-API-Key", value: key)
@@ -109,12 +121,11 @@ struct SearchBench: AsyncParsableCommand {
             let elapsed = clock.now - started
             latencies.sort()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print(String(format: "search over %d entries, %d requests on 1 connection: %.0f req/s, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
-                         incidents, requests, Double(requests) / seconds,
-                         BenchEnvironment.percentile(latencies, 0.50), BenchEnvironment.percentile(latencies, 0.95),
-                         BenchEnvironment.percentile(latencies, 0.99)))
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            return String(format: "search over %d entries, %d requests on 1 connection: %.0f req/s, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
+                          self.incidents, requests, Double(requests) / seconds,
+                          BenchEnvironment.percentile(latencies, 0.50), BenchEnvironment.percentile(latencies, 0.95),
+                          BenchEnvironment.percentile(latencies, 0.99))
         }
+        print(line)
     }
 }

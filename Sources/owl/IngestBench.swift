@@ -38,26 +38,16 @@ struct IngestBench: AsyncParsableCommand {
             return try await APIKeyStore(database: database).create(tenantID: created.tenant.id, role: .engineer, scopes: [.webhook],
                                                                     description: "bench", expiresAt: Date().addingTimeInterval(3600)).rawKey
         }
-        let app = ServiceApplication.make(definition: definition, config: config, logger: logger, httpClient: HTTPClient.shared)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            for attempt in 0..<100 {
-                if (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1))) != nil { break }
-                if attempt == 99 { throw ExitCode(1) }
-                try await Task.sleep(for: .milliseconds(100))
+        let bench = self
+        try await BenchEnvironment.serving(definition, config: config, logger: logger) {
+            for perPayload in [1, bench.batch] {
+                print(try await bench.phase(client: client, key: key, perPayload: perPayload))
             }
-            for perPayload in [1, batch] {
-                let result = try await phase(client: client, key: key, perPayload: perPayload)
-                print(result)
-            }
-            try await client.shutdown()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
+        try await client.shutdown()
     }
 
     /// Sends `alerts` alerts in payloads of `perPayload`, spread over the connections; returns a report line.

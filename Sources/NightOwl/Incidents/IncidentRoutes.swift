@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import OwlCore
+import PostgresNIO
 
 /// `/api/v1/incidents`: the knowledge base. Engineers write, everyone reads and searches.
 struct IncidentRoutes {
@@ -60,11 +61,8 @@ struct IncidentRoutes {
         guard let fingerprint = context.parameters.get("fingerprint"), (1...512).contains(fingerprint.count) else {
             throw APIError.badRequest("fingerprint must be 1 to 512 characters", code: "invalid_id")
         }
-        let found = try await platform.database.withTenant(principal.tenant.slug) { connection -> IncidentDetail? in
-            guard let incident = try await store.byFingerprint(fingerprint, on: connection) else { return nil }
-            return IncidentDetail(incident: incident, runbook: try await incident.runbookID.asyncFlatMap {
-                try await RunbookStore(logger: platform.logger).get($0, on: connection)
-            })
+        let found = try await platform.database.withTenant(principal.tenant.slug) { connection in
+            try await detail(try await store.byFingerprint(fingerprint, on: connection), on: connection)
         }
         guard let found else { throw APIError.notFound("incident with this fingerprint") }
         return try JSON.response(found)
@@ -73,11 +71,8 @@ struct IncidentRoutes {
     /// One entry with its runbook.
     @Sendable func get(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
-        let found = try await platform.database.withTenant(principal.tenant.slug) { connection -> IncidentDetail? in
-            guard let incident = try await store.get(id, on: connection) else { return nil }
-            return IncidentDetail(incident: incident, runbook: try await incident.runbookID.asyncFlatMap {
-                try await RunbookStore(logger: platform.logger).get($0, on: connection)
-            })
+        let found = try await platform.database.withTenant(principal.tenant.slug) { connection in
+            try await detail(try await store.get(id, on: connection), on: connection)
         }
         guard let found else { throw APIError.notFound("incident") }
         return try JSON.response(found)
@@ -150,6 +145,14 @@ struct IncidentRoutes {
         }
         guard let entries else { throw APIError.notFound("incident") }
         return try JSON.response(["items": entries])
+    }
+
+    /// The entry with its runbook.
+    func detail(_ incident: Incident?, on connection: PostgresConnection) async throws -> IncidentDetail? {
+        guard let incident else { return nil }
+        return IncidentDetail(incident: incident, runbook: try await incident.runbookID.asyncFlatMap {
+            try await RunbookStore(logger: platform.logger).get($0, on: connection)
+        })
     }
 
     static func flag(_ query: Query, _ name: String) throws -> Bool {
