@@ -101,7 +101,7 @@ struct AlertBatch {
         for item in flat {
             if let last = runs.last, last.0 == kind(item.2) { runs[runs.count - 1].1.append(item) } else { runs.append((kind(item.2), [item])) }
         }
-        let outcome = try await database.withTenant(tenant, actor: "ingest") { connection -> [[EventResult]] in
+        let outcome = try await database.withTenant(tenant) { connection -> [[EventResult]] in
             var results = requests.map { Array(repeating: EventResult(result: .ignored), count: $0.count) }
             var created: [UUID] = []
             var acknowledged: [UUID] = []

@@ -32,19 +32,19 @@ struct AlertRoutes {
 
     /// Alertmanager webhook (version 4).
     @Sendable func alertmanager(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
-        let body = try await platform.decode(JSONValue.self, from: request)
+        let body = try await platform.decodeJSONValue(from: request)
         return try await ingest(try AlertPayloads.alertmanager(body, now: Date()), source: .alertmanager, principal)
     }
 
     /// Keep alert event(s).
     @Sendable func keep(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
-        let body = try await platform.decode(JSONValue.self, from: request)
+        let body = try await platform.decodeJSONValue(from: request)
         return try await ingest(try AlertPayloads.keep(body, now: Date()), source: .keep, principal)
     }
 
     /// Any JSON with a title; field names can be mapped per API key (`generic_field_mappings` in tenant config).
     @Sendable func generic(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
-        let body = try await platform.decode(JSONValue.self, from: request)
+        let body = try await platform.decodeJSONValue(from: request)
         var mapping: [String: String] = [:]
         if let prefix = principal.actor.split(separator: ":").last.map(String.init), principal.method == .apiKey,
            let all = try await platform.tenantConfig.setting("generic_field_mappings", tenantID: principal.tenant.id)?.objectValue {
@@ -99,7 +99,7 @@ struct AlertRoutes {
     /// PagerDuty Events API v2: `routing_key` carries the API key (a header key works too). Answers like PagerDuty.
     @Sendable func pagerDuty(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
         let start = ContinuousClock.now
-        let body = try await platform.decode(JSONValue.self, from: request)
+        let body = try await platform.decodeJSONValue(from: request)
         // Authenticate and authorise first, so that a caller without a valid key learns nothing about the format.
         let principal: Principal
         if let given = context.principal {

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 
 /// Any JSON value: for free-form data such as labels, diffs and settings.
 public enum JSONValue: Codable, Sendable, Equatable, Hashable {
@@ -43,7 +45,15 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
 
     /// Parses JSON text. Goes through JSONSerialization: far cheaper than probing each value's type with Codable.
     public static func parse(_ text: String) -> JSONValue? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return nil }
+        parse(data: Data(text.utf8))
+    }
+
+    public static func parse(_ buffer: ByteBuffer) -> JSONValue? {
+        parse(data: Data(buffer: buffer))
+    }
+
+    static func parse(data: Data) -> JSONValue? {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
         return JSONValue(foundation: object)
     }
 

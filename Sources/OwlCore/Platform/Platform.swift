@@ -35,6 +35,19 @@ public struct Platform: Sendable {
         try await JSON.decode(type, from: request, limit: config.bodyLimitBytes)
     }
 
+    /// Reads a JSON body of any shape (webhooks) under the size limit, through the fast parser.
+    public func decodeJSONValue(from request: Request) async throws -> JSONValue {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: config.bodyLimitBytes)
+        } catch {
+            throw APIError(.contentTooLarge, code: "payload_too_large", message: "request body exceeds \(config.bodyLimitBytes) bytes")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty", code: "invalid_json") }
+        guard let value = JSONValue.parse(buffer) else { throw APIError.badRequest("request body is not valid JSON", code: "invalid_json") }
+        return value
+    }
+
     /// Records a mutation in the tenant's audit log (buffered; see `AuditWriter`).
     public func audit(_ context: OwlRequestContext, _ principal: Principal, action: String, resource: String,
                       id: String?, diff: JSONValue? = nil) async {
