@@ -205,3 +205,11 @@ import Testing
         #expect(diff == .object(["a": .object(["old": .number(1), "new": .number(2)])]))
     }
 }
+
+@Suite struct JSONTextTests {
+    @Test(arguments: [["a": "b"], [:], ["quote\"key": "line\nbreak\ttab\\slash", "ctl": "\u{1}", "ünï": "💥"]])
+    func roundTripsThroughAParser(map: [String: String]) throws {
+        let parsed = try #require(JSONValue.parse(JSONText.object(map)))
+        #expect(parsed == .object(map.mapValues { .string($0) }))
+    }
+}

@@ -28,7 +28,7 @@ actor AlertIngestor {
     private var pending: [Job] = []
     private var running = 0
 
-    init(database: Database, metrics: AlertMetrics, logger: Logger, maxConcurrentBatches: Int = 4, gatherDelay: Duration = .microseconds(300)) {
+    init(database: Database, metrics: AlertMetrics, logger: Logger, maxConcurrentBatches: Int = 2, gatherDelay: Duration = .microseconds(1000)) {
         self.database = database
         self.metrics = metrics
         self.logger = logger

@@ -51,7 +51,7 @@ struct AlertStore {
             }
         }
         let rows = order.compactMap { folded[$0] }
-        func json(_ map: [String: String]) -> String { JSONValue.object(map.mapValues { .string($0) }).jsonText() }
+        func json(_ map: [String: String]) -> String { JSONText.object(map) }
         let result = try await connection.query("""
             INSERT INTO alerts AS a (fingerprint, status, severity, source, title, description, labels, annotations, service, cluster,
                                      namespace, runbook_url, generator_url, occurrence_count, first_fired_at, last_fired_at,

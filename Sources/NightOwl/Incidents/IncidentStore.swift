@@ -162,28 +162,43 @@ struct IncidentStore {
         return entries
     }
 
-    /// Ranked search in two index-driven branches: weighted full text with prefix matching (GIN on the tsvector), and,
-    /// for titles the full text missed, trigram word similarity (GIN trigram on the title) to catch typos. Only the page's
-    /// rows are fetched in full and highlighted.
+    /// Ranked search. Full-text matches (weighted, every word also as a prefix; GIN on the tsvector) come first; only
+    /// when they run out does the page continue with titles that are similar by trigrams (typos; GIN trigram index),
+    /// so the common case never pays for the similarity scan. Only the page's rows are fetched in full and highlighted.
     func search(_ text: String, page: OffsetPage, includeArchived: Bool, on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
         // The planner does not know how costly word similarity is per row and picks a sequential scan over the trigram
         // index, which is many times slower; this transaction (and only it) uses the indexes.
         try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
+        var (results, total) = try await searchBranch(text, fullText: true, limit: page.limit, offset: page.offset,
+                                                      includeArchived: includeArchived, on: connection)
+        if total < page.offset + page.limit {
+            let (similar, similarTotal) = try await searchBranch(
+                text, fullText: false, limit: page.limit - results.count, offset: max(0, page.offset - total),
+                includeArchived: includeArchived, on: connection)
+            results += similar
+            total += similarTotal
+        }
+        return (results, total)
+    }
+
+    private func searchBranch(_ text: String, fullText: Bool, limit: Int, offset: Int, includeArchived: Bool,
+                              on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
+        guard limit > 0 else { return ([], 0) }
         let rows = try await connection.query("""
             WITH q AS (
                 SELECT nullif(regexp_replace(websearch_to_tsquery('english', \(text))::text, '''([^'']+)''', '''\\1'':*', 'g'), '')::tsquery AS ts
             ), hits AS (
                 SELECT i.id, ts_rank(i.search_vector, q.ts) AS rank
                 FROM incidents i, q
-                WHERE q.ts IS NOT NULL AND i.search_vector @@ q.ts
+                WHERE \(fullText) AND q.ts IS NOT NULL AND i.search_vector @@ q.ts
                   AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
                 UNION ALL
                 SELECT i.id, 0.3 * word_similarity(\(text), i.title) AS rank
                 FROM incidents i, q
-                WHERE i.title %> \(text) AND (q.ts IS NULL OR NOT i.search_vector @@ q.ts)
+                WHERE NOT \(fullText) AND i.title %> \(text) AND (q.ts IS NULL OR NOT i.search_vector @@ q.ts)
                   AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
             ), page AS (
-                SELECT id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+                SELECT id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, id LIMIT \(limit) OFFSET \(offset)
             )
             SELECT \(unescaped: Self.qualifiedColumns), page.rank::float8, page.total,
                    ts_headline('english', i.title, q.ts, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
