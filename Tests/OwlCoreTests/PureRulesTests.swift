@@ -213,3 +213,35 @@ import Testing
         #expect(parsed == .object(map.mapValues { .string($0) }))
     }
 }
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-02-20T10:00:00Z", 1_771_581_600.0), ("2026-02-20T10:00:00.123Z", 1_771_581_600.123),
+        ("2026-02-20T11:30:00+01:30", 1_771_581_600.0), ("2026-02-20T05:00:00-05:00", 1_771_581_600.0),
+        ("2024-02-29T00:00:00Z", 1_709_164_800.0), ("1970-01-01T00:00:00Z", 0), ("2026-02-20t10:00:00.5z", 1_771_581_600.5),
+        ("0001-01-01T00:00:00Z", -62_135_596_800),
+    ])
+    func parses(text: String, epoch: Double) throws {
+        let date = try #require(Timestamp.parse(text))
+        #expect(abs(date.timeIntervalSince1970 - epoch) < 0.0005)
+    }
+
+    @Test(arguments: ["", "yesterday", "2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "2026-02-20T25:00:00Z", "2026-02-20T10:00:00",
+                      "2026-02-20T10:00:00.Z", "2026-02-20T10:00:00+0100", "2026-02-20T10:00:00Zjunk", "2023-02-29T00:00:00Z"])
+    func refuses(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test(arguments: [0.0, 1_771_581_600.123, 951_782_400.999, -62_135_596_800, 4_102_444_799.5])
+    func formatsAndRoundTrips(epoch: Double) throws {
+        let text = Timestamp.format(Date(timeIntervalSince1970: epoch))
+        #expect(text.count == 24 && text.hasSuffix("Z"))
+        let back = try #require(Timestamp.parse(text))
+        #expect(abs(back.timeIntervalSince1970 - epoch) < 0.0006)
+    }
+
+    @Test func knownText() {
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_771_581_600.123)) == "2026-02-20T10:00:00.123Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
+    }
+}

@@ -104,23 +104,96 @@ extension StrictEnum {
 }
 
 /// RFC 3339 times, with or without fractional seconds, any offset; always written in UTC with milliseconds.
+/// Parsed and written by hand: every webhook alert carries times, and Foundation's formatters build ICU objects each
+/// time, which cost more than the rest of the request.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        // Milliseconds by integer arithmetic: a stored .123 comes back as .12299999…, which a formatter would truncate.
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let (seconds, fraction) = millis.quotientAndRemainder(dividingBy: 1000)
-        let whole = Date(timeIntervalSince1970: TimeInterval(fraction < 0 ? seconds - 1 : seconds))
-            .formatted(Date.ISO8601FormatStyle())
-        return String(whole.dropLast()) + "." + String(format: "%03d", fraction < 0 ? fraction + 1000 : fraction) + "Z"
+        var (seconds, fraction) = millis.quotientAndRemainder(dividingBy: 1000)
+        if fraction < 0 { seconds -= 1; fraction += 1000 }
+        var (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        if secondOfDay < 0 { days -= 1; secondOfDay += 86_400 }
+        let (year, month, day) = civil(fromDays: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):"
+            + "\(pad(secondOfDay % 60, 2)).\(pad(fraction, 3))Z"
     }
 
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t` and `z` in lower case too. Anything else is nil.
     public static func parse(_ text: String) -> Date? {
-        // ISO8601DateFormatter is not Sendable; a fresh one per call keeps this free of shared state.
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+        let b = Array(text.utf8)
+        func number(_ at: Int, _ count: Int) -> Int64? {
+            guard at + count <= b.count else { return nil }
+            var value: Int64 = 0
+            for i in at..<(at + count) {
+                guard (48...57).contains(b[i]) else { return nil }
+                value = value * 10 + Int64(b[i] - 48)
+            }
+            return value
+        }
+        guard b.count >= 20, let year = number(0, 4), b[4] == 45, let month = number(5, 2), b[7] == 45, let day = number(8, 2),
+              b[10] == 84 || b[10] == 116 || b[10] == 32, let hour = number(11, 2), b[13] == 58, let minute = number(14, 2),
+              b[16] == 58, let second = number(17, 2),
+              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if b[index] == 46 {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < b.count, (48...57).contains(b[index]) {
+                fraction += Double(b[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        guard index < b.count else { return nil }
+        var offset: Int64 = 0
+        switch b[index] {
+        case 90, 122:
+            guard index + 1 == b.count else { return nil }
+        case 43, 45:
+            guard index + 6 == b.count, let oh = number(index + 1, 2), b[index + 3] == 58, let om = number(index + 4, 2), oh < 24, om < 60 else { return nil }
+            offset = (oh * 3600 + om * 60) * (b[index] == 45 ? -1 : 1)
+        default:
+            return nil
+        }
+        let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays z: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = z + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
