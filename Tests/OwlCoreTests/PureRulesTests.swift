@@ -245,3 +245,21 @@ import Testing
         #expect(Timestamp.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
     }
 }
+
+@Suite struct JSONParserTests {
+    @Test(arguments: [
+        (#"{"a":[1,-2.5,3e2,true,false,null],"b":{"c":"d"}}"#, JSONValue.object(["a": .array([.number(1), .number(-2.5), .number(300), .bool(true), .bool(false), .null]), "b": .object(["c": .string("d")])])),
+        (#"  "esc\"\\\/\b\f\n\r\t\u00e9\ud83d\udca5"  "#, .string("esc\"\\/\u{8}\u{c}\n\r\té💥")),
+        ("[]", .array([])), ("{}", .object([:])), ("0", .number(0)), (#""ünï""#, .string("ünï")),
+    ])
+    func parses(text: String, expected: JSONValue) {
+        #expect(JSONValue.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\":}", "01", "1.", "-", "tru", "nul", "\"unterminated", "\"bad \\x escape\"",
+                      "\"\\ud83d alone\"", "{\"a\" 1}", "[1] trailing", "\"tab\tinside\"", "1e", "NaN", "{'a':1}",
+                      String(repeating: "[", count: 300) + String(repeating: "]", count: 300)])
+    func refuses(text: String) {
+        #expect(JSONValue.parse(text) == nil)
+    }
+}
