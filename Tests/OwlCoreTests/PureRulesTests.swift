@@ -176,6 +176,8 @@ import Testing
         #expect(APIKeyMaterial.hash(key).count == 64)
         #expect(APIKeyMaterial.prefix(key) == String(key.prefix(11)))
         #expect(APIKeyMaterial.generate() != key)
+        // SHA-256 of "abc", the FIPS 180-2 test vector.
+        #expect(APIKeyMaterial.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(!APIKeyMaterial.isPlausible("eyJhbGciOi.x.y"))
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import OwlCore
 import Foundation
 
 /// Maps the severity words monitoring tools use to NightOwl's four levels. Unknown words become `warning`: an alert
@@ -27,7 +28,7 @@ public enum AlertFingerprint {
     public static func of(labels: [String: String]) -> String {
         let canonical = labels.sorted { $0.key < $1.key }
             .map { "\($0.key.utf8.count):\($0.key)\($0.value.utf8.count):\($0.value)" }.joined()
-        return SHA256.hash(data: Data(canonical.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return APIKeyMaterial.hex(SHA256.hash(data: Data(canonical.utf8)).prefix(16))
     }
 }
 

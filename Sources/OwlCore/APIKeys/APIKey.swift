@@ -39,12 +39,24 @@ public enum APIKeyMaterial {
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "ow_" + bytes.map { String(format: "%02x", $0) }.joined()
+        return "ow_" + hex(bytes)
+    }
+
+    /// Lower-case hex; by hand, because `String(format:)` costs more than the hash on every request.
+    public static func hex<S: Sequence<UInt8>>(_ bytes: S) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Keys are stored as SHA-256 hex digests; the lookup compares digests, never raw keys.
     public static func hash(_ raw: String) -> String {
-        SHA256.hash(data: Data(raw.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(raw.utf8)))
     }
 
     /// What a list shows to identify a key: its first 11 characters.
