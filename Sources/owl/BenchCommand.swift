@@ -44,6 +44,29 @@ struct BenchEnvironment {
         }
     }
 
+    /// Logging, database and NightOwl's configuration for a benchmark serving on `port`.
+    static func prepare(databaseURL given: String?, dataDir: String, port: Int, poolSize: Int) async throws -> (Logger, ServiceConfig) {
+        OwlLogging.bootstrap(format: .text, level: .warning)
+        let logger = { var logger = Logger(label: "bench"); logger.logLevel = .warning; return logger }()
+        let url = try await databaseURL(given: given, dataDir: dataDir, logger: logger)
+        let config = ServiceConfig(serviceName: "nightowl", databaseURL: url, listenHost: "127.0.0.1", listenPort: port,
+                                   logLevel: .warning, logFormat: .text, encryptionKey: ServiceConfig.devEncryptionKey,
+                                   databasePoolSize: poolSize)
+        return (logger, config)
+    }
+
+    /// Runs `body` with NightOwl's database migrated and a tenant provisioner.
+    static func withMigratedDatabase<T: Sendable>(
+        _ config: ServiceConfig, _ body: @escaping @Sendable (Database, TenantProvisioner) async throws -> T
+    ) async throws -> T {
+        let definition = NightOwlService.definition
+        return try await ServiceRunner(definition: definition, config: config).withDatabase { database in
+            let migrator = Migrator(database: database, migrations: definition.allMigrations)
+            try await migrator.migrateAll()
+            return try await body(database, TenantProvisioner(database: database, migrator: migrator))
+        }
+    }
+
     /// Latency percentiles of a sorted list of durations, in milliseconds.
     static func percentile(_ sorted: [Duration], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
@@ -64,17 +87,11 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "Port to serve NightOwl on.") var port = 18_080
 
     func run() async throws {
-        OwlLogging.bootstrap(format: .text, level: .warning)
-        let logger = { var logger = Logger(label: "bench"); logger.logLevel = .warning; return logger }()
-        let url = try await BenchEnvironment.databaseURL(given: databaseURL, dataDir: dataDir, logger: logger)
+        let (logger, config) = try await BenchEnvironment.prepare(databaseURL: databaseURL, dataDir: dataDir, port: port, poolSize: 8)
         let definition = NightOwlService.definition
-        let config = ServiceConfig(serviceName: "nightowl", databaseURL: url, listenHost: "127.0.0.1", listenPort: port,
-                                   logLevel: .warning, logFormat: .text, encryptionKey: ServiceConfig.devEncryptionKey, databasePoolSize: 8)
         let slug = TenantSlug("bench_search")!
-        let key = try await ServiceRunner(definition: definition, config: config).withDatabase { database -> String in
-            let migrator = Migrator(database: database, migrations: definition.allMigrations)
-            try await migrator.migrateAll()
-            let provisioner = TenantProvisioner(database: database, migrator: migrator)
+        let incidents = self.incidents
+        let key = try await BenchEnvironment.withMigratedDatabase(config) { database, provisioner -> String in
             var existing = -1
             if try await TenantStore(database: database).find(slug: slug) != nil {
                 existing = try await database.withTenant(slug) { connection -> Int in
@@ -122,7 +139,7 @@ struct SearchBench: AsyncParsableCommand {
             latencies.sort()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             return String(format: "search over %d entries, %d requests on 1 connection: %.0f req/s, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
-                          self.incidents, requests, Double(requests) / seconds,
+                          incidents, requests, Double(requests) / seconds,
                           BenchEnvironment.percentile(latencies, 0.50), BenchEnvironment.percentile(latencies, 0.95),
                           BenchEnvironment.percentile(latencies, 0.99))
         }

@@ -22,17 +22,10 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Port to serve NightOwl on.") var port = 18_081
 
     func run() async throws {
-        OwlLogging.bootstrap(format: .text, level: .warning)
-        let logger = { var logger = Logger(label: "bench"); logger.logLevel = .warning; return logger }()
-        let url = try await BenchEnvironment.databaseURL(given: databaseURL, dataDir: dataDir, logger: logger)
+        let (logger, config) = try await BenchEnvironment.prepare(databaseURL: databaseURL, dataDir: dataDir, port: port, poolSize: 12)
         let definition = NightOwlService.definition
-        let config = ServiceConfig(serviceName: "nightowl", databaseURL: url, listenHost: "127.0.0.1", listenPort: port,
-                                   logLevel: .warning, logFormat: .text, encryptionKey: ServiceConfig.devEncryptionKey, databasePoolSize: 12)
         let slug = TenantSlug("bench_ingest")!
-        let key = try await ServiceRunner(definition: definition, config: config).withDatabase { database -> String in
-            let migrator = Migrator(database: database, migrations: definition.allMigrations)
-            try await migrator.migrateAll()
-            let provisioner = TenantProvisioner(database: database, migrator: migrator)
+        let key = try await BenchEnvironment.withMigratedDatabase(config) { database, provisioner -> String in
             try await provisioner.drop(slug: slug)
             let created = try await provisioner.create(slug: slug, name: "Ingest benchmark", issueAdminKey: false)
             return try await APIKeyStore(database: database).create(tenantID: created.tenant.id, role: .engineer, scopes: [.webhook],
