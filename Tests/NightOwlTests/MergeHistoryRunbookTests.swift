@@ -90,11 +90,7 @@ import Testing
             #expect(last["diff"]?["merged_into_id"]?["new"]?.stringValue?.lowercased() == targetID.lowercased())
             #expect(last["changed_by"]?.stringValue?.hasPrefix("api_key:") == true)
         }
-        let pointing = try await f.app.database.withTenant(f.tenant.slug) { connection in
-            let rows = try await connection.query("SELECT count(*) FROM alerts WHERE matched_incident_id = \(UUID(uuidString: targetID)!)", logger: TestDatabase.logger)
-            for try await n in rows.decode(Int.self) { return n }
-            return 0
-        }
+        let pointing = try await f.app.database.scalar("SELECT count(*) FROM alerts WHERE matched_incident_id = \(UUID(uuidString: targetID)!)", in: f.tenant.slug, as: Int.self) ?? 0
         #expect(pointing == 3)
     }
 
@@ -141,11 +137,7 @@ import Testing
         }
         // Running the migrations again keeps exactly one copy of each template.
         try await Migrator(database: f.app.database, migrations: NightOwlService.definition.allMigrations).migrateTenant(f.tenant.slug)
-        let count = try await f.app.database.withTenant(f.tenant.slug) { connection in
-            let rows = try await connection.query("SELECT count(*) FROM runbooks WHERE template_key IS NOT NULL", logger: TestDatabase.logger)
-            for try await n in rows.decode(Int.self) { return n }
-            return 0
-        }
+        let count = try await f.app.database.scalar("SELECT count(*) FROM runbooks WHERE template_key IS NOT NULL", in: f.tenant.slug, as: Int.self) ?? 0
         #expect(count == 7)
     }
 

@@ -86,11 +86,7 @@ import Testing
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        let count = try await database.withTenant(tenant.slug) { connection in
-            let rows = try await connection.query("SELECT count(*) FROM audit_log WHERE action LIKE 'bulk.%'", logger: TestDatabase.logger)
-            for try await n in rows.decode(Int.self) { return n }
-            return 0
-        }
+        let count = try await database.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'bulk.%'", in: tenant.slug, as: Int.self) ?? 0
         #expect(count == 500)
     }
 }

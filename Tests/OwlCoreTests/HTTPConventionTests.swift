@@ -51,11 +51,7 @@ import Testing
             let response = try await client.call(.post, "/api/v1/users", key: admin, json: big, headers: [.transferEncoding: "chunked"])
             #expect(response.status == .contentTooLarge)
         }
-        let count = try await app.database.withTenant(tenant.slug) { connection in
-            let rows = try await connection.query("SELECT count(*) FROM users", logger: TestDatabase.logger)
-            for try await n in rows.decode(Int.self) { return n }
-            return -1
-        }
+        let count = try await app.database.scalar("SELECT count(*) FROM users", in: tenant.slug, as: Int.self) ?? -1
         #expect(count == 0)
     }
 

@@ -63,82 +63,79 @@ final class FakeIdentityProvider: Sendable {
 }
 
 @Suite struct JWTAuthenticationTests {
-    @Test func tokensAreCheckedAgainstTheIssuersKeys() async throws {
+    /// A running identity provider with key `k1`, a tenant with an admin key, and a client of an app that trusts the provider.
+    static func withIdentityProvider(
+        _ body: @escaping @Sendable (FakeIdentityProvider, String, Tenant, String, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let provider = FakeIdentityProvider()
         await provider.addKey(kid: "k1")
         let database = try await TestDatabase.database()
         let (tenant, apiKey) = try await TestDatabase.makeTenant(database)
         try await provider.application().test(.live) { idp in
-            let issuer = "http://127.0.0.1:\(idp.port!)"
+            let issuer = "http://127.0.0.1:\(try #require(idp.port))"
             let app = try await TestApp.make(database: database) {
                 $0.oidc = OIDCSettings(issuer: issuer, audience: "owl", minimumKeyRefresh: .zero)
             }
-            try await app.test { client in
-                func ping(_ token: String) async throws -> TestResponse {
-                    try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(token)"])
-                }
-                let good = try await ping(try await provider.token(issuer: issuer, tenant: tenant.slug.value))
-                #expect(good.status == .ok)
-                #expect(good.json["auth_method"]?.stringValue == "jwt")
-                #expect(good.json["role"]?.stringValue == "engineer")
-                #expect(good.json["actor"]?.stringValue == "eve@example.com")
+            try await app.test { client in try await body(provider, issuer, tenant, apiKey, client) }
+        }
+    }
 
-                let expired = try await ping(try await provider.token(issuer: issuer, tenant: tenant.slug.value, expires: Date().addingTimeInterval(-600)))
-                #expect(expired.status == .unauthorized)
-                let early = try await ping(try await provider.token(issuer: issuer, tenant: tenant.slug.value, notBefore: Date().addingTimeInterval(600)))
-                #expect(early.status == .unauthorized)
-                let wrongAudience = try await ping(try await provider.token(issuer: issuer, audience: "someone-else", tenant: tenant.slug.value))
-                #expect(wrongAudience.status == .unauthorized)
-                let wrongIssuer = try await ping(try await provider.token(issuer: "https://evil.example.com", tenant: tenant.slug.value))
-                #expect(wrongIssuer.status == .unauthorized)
-                let unknownTenant = try await ping(try await provider.token(issuer: issuer, tenant: "no_such_tenant"))
-                #expect(unknownTenant.status == .unauthorized)
-
-                // Tampered: the payload says admin, the signature was made for engineer.
-                let original = try await provider.token(issuer: issuer, tenant: tenant.slug.value)
-                let admin = try await provider.token(issuer: issuer, tenant: tenant.slug.value, role: "admin")
-                let parts = original.split(separator: ".")
-                let forged = [parts[0], admin.split(separator: ".")[1], parts[2]].joined(separator: ".")
-                #expect(try await ping(forged).status == .unauthorized)
-                #expect(try await ping("not.a.jwt").status == .unauthorized)
-
-                // A JWT takes precedence over an API key sent alongside.
-                let both = try await client.call(.get, "/api/v1/ping", key: apiKey,
-                                                  headers: [.authorization: "Bearer \(try await provider.token(issuer: issuer, tenant: tenant.slug.value))"])
-                #expect(both.json["auth_method"]?.stringValue == "jwt")
+    @Test func tokensAreCheckedAgainstTheIssuersKeys() async throws {
+        try await Self.withIdentityProvider { provider, issuer, tenant, apiKey, client in
+            func ping(_ token: String) async throws -> TestResponse {
+                try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(token)"])
             }
+            let good = try await ping(try await provider.token(issuer: issuer, tenant: tenant.slug.value))
+            #expect(good.status == .ok)
+            #expect(good.json["auth_method"]?.stringValue == "jwt")
+            #expect(good.json["role"]?.stringValue == "engineer")
+            #expect(good.json["actor"]?.stringValue == "eve@example.com")
+
+            let expired = try await ping(try await provider.token(issuer: issuer, tenant: tenant.slug.value, expires: Date().addingTimeInterval(-600)))
+            #expect(expired.status == .unauthorized)
+            let early = try await ping(try await provider.token(issuer: issuer, tenant: tenant.slug.value, notBefore: Date().addingTimeInterval(600)))
+            #expect(early.status == .unauthorized)
+            let wrongAudience = try await ping(try await provider.token(issuer: issuer, audience: "someone-else", tenant: tenant.slug.value))
+            #expect(wrongAudience.status == .unauthorized)
+            let wrongIssuer = try await ping(try await provider.token(issuer: "https://evil.example.com", tenant: tenant.slug.value))
+            #expect(wrongIssuer.status == .unauthorized)
+            let unknownTenant = try await ping(try await provider.token(issuer: issuer, tenant: "no_such_tenant"))
+            #expect(unknownTenant.status == .unauthorized)
+
+            // Tampered: the payload says admin, the signature was made for engineer.
+            let original = try await provider.token(issuer: issuer, tenant: tenant.slug.value)
+            let admin = try await provider.token(issuer: issuer, tenant: tenant.slug.value, role: "admin")
+            let parts = original.split(separator: ".")
+            let forged = [parts[0], admin.split(separator: ".")[1], parts[2]].joined(separator: ".")
+            #expect(try await ping(forged).status == .unauthorized)
+            #expect(try await ping("not.a.jwt").status == .unauthorized)
+
+            // A JWT takes precedence over an API key sent alongside.
+            let both = try await client.call(.get, "/api/v1/ping", key: apiKey,
+                                              headers: [.authorization: "Bearer \(try await provider.token(issuer: issuer, tenant: tenant.slug.value))"])
+            #expect(both.json["auth_method"]?.stringValue == "jwt")
         }
     }
 
     @Test func rotatedKeysAreFetchedAgainAndRolesFallBackToTheUser() async throws {
-        let provider = FakeIdentityProvider()
-        await provider.addKey(kid: "k1")
-        let database = try await TestDatabase.database()
-        let (tenant, apiKey) = try await TestDatabase.makeTenant(database)
-        try await provider.application().test(.live) { idp in
-            let issuer = "http://127.0.0.1:\(idp.port!)"
-            let app = try await TestApp.make(database: database) {
-                $0.oidc = OIDCSettings(issuer: issuer, audience: "owl", minimumKeyRefresh: .zero)
-            }
-            try await app.test { client in
-                _ = try await client.call(.post, "/api/v1/users", key: apiKey,
-                                          json: #"{"email":"mia@example.com","display_name":"Mia","role":"manager","external_id":"sub-mia"}"#)
-                let first = try await provider.token(issuer: issuer, tenant: tenant.slug.value, role: nil, email: "mia@example.com", subject: "sub-mia")
-                let response = try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(first)"])
-                #expect(response.json["role"]?.stringValue == "manager", "no role claim: the user's role applies")
-                #expect(provider.jwksRequests.withLockedValue { $0 } == 1, "keys are cached")
+        try await Self.withIdentityProvider { provider, issuer, tenant, apiKey, client in
+            _ = try await client.call(.post, "/api/v1/users", key: apiKey,
+                                      json: #"{"email":"mia@example.com","display_name":"Mia","role":"manager","external_id":"sub-mia"}"#)
+            let first = try await provider.token(issuer: issuer, tenant: tenant.slug.value, role: nil, email: "mia@example.com", subject: "sub-mia")
+            let response = try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(first)"])
+            #expect(response.json["role"]?.stringValue == "manager", "no role claim: the user's role applies")
+            #expect(provider.jwksRequests.withLockedValue { $0 } == 1, "keys are cached")
 
-                await provider.addKey(kid: "k2")
-                let rotated = try await provider.token(issuer: issuer, tenant: tenant.slug.value, kid: "k2")
-                #expect(try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(rotated)"]).status == .ok)
-                #expect(provider.jwksRequests.withLockedValue { $0 } == 2, "an unknown kid fetches the keys again")
+            await provider.addKey(kid: "k2")
+            let rotated = try await provider.token(issuer: issuer, tenant: tenant.slug.value, kid: "k2")
+            #expect(try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(rotated)"]).status == .ok)
+            #expect(provider.jwksRequests.withLockedValue { $0 } == 2, "an unknown kid fetches the keys again")
 
-                // A deactivated user is refused even with a valid token.
-                let users = try await client.call(.get, "/api/v1/users", key: apiKey)
-                let id = try #require(users.json["items"]?.arrayValue?.first?["id"]?.stringValue)
-                _ = try await client.call(.delete, "/api/v1/users/\(id)", key: apiKey)
-                #expect(try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(first)"]).status == .forbidden)
-            }
+            // A deactivated user is refused even with a valid token.
+            let users = try await client.call(.get, "/api/v1/users", key: apiKey)
+            let id = try #require(users.json["items"]?.arrayValue?.first?["id"]?.stringValue)
+            _ = try await client.call(.delete, "/api/v1/users/\(id)", key: apiKey)
+            #expect(try await client.call(.get, "/api/v1/ping", headers: [.authorization: "Bearer \(first)"]).status == .forbidden)
         }
     }
 

@@ -19,11 +19,7 @@ import Testing
         #expect(try await Migrator(database: database, migrations: upgraded).migrateAll() == 2)
         _ = other
         #expect(try await Migrator(database: database, migrations: upgraded).migrateAll() == 0)
-        let exists = try await database.withTenant(tenant.slug) { connection in
-            let rows = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: TestDatabase.logger)
-            for try await value in rows.decode(Bool.self) { return value }
-            return false
-        }
+        let exists = try await database.scalar("SELECT to_regclass(\(table)) IS NOT NULL", in: tenant.slug, as: Bool.self) ?? false
         #expect(exists)
     }
 
@@ -48,11 +44,7 @@ import Testing
         let table = "bad_\(UUID().uuidString.prefix(8).lowercased())"
         let set = MigrationSet(global: base.global, tenant: base.tenant + [Migration(id: "test/\(table).sql", sql: "CREATE TABLE \(table) (id int); SELECT * FROM no_such_table;")])
         await #expect(throws: MigrationError.self) { try await Migrator(database: database, migrations: set).migrateTenant(tenant.slug) }
-        let exists = try await database.withTenant(tenant.slug) { connection in
-            let rows = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: TestDatabase.logger)
-            for try await value in rows.decode(Bool.self) { return value }
-            return true
-        }
+        let exists = try await database.scalar("SELECT to_regclass(\(table)) IS NOT NULL", in: tenant.slug, as: Bool.self) ?? true
         #expect(!exists)
     }
 }

@@ -56,11 +56,7 @@ import Testing
             #expect(response.json["error"]?["message"]?.stringValue?.isEmpty == false)
             if !field.isEmpty { #expect(response.json["error"]?["details"]?["field"]?.stringValue == field) }
         }
-        let count = try await app.database.withTenant(tenant.slug) { connection in
-            let rows = try await connection.query("SELECT count(*) FROM users", logger: TestDatabase.logger)
-            for try await n in rows.decode(Int.self) { return n }
-            return -1
-        }
+        let count = try await app.database.scalar("SELECT count(*) FROM users", in: tenant.slug, as: Int.self) ?? -1
         #expect(count == 0, "nothing is written")
     }
 }

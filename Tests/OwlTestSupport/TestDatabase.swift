@@ -91,3 +91,14 @@ public enum PlatformOnlyService {
                           registerRoutes: { _, _ in })
     }
 }
+
+extension Database {
+    /// The first column of the first row of a query run in the tenant's schema (a count, an existence check).
+    public func scalar<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, in tenant: TenantSlug, as type: T.Type = Int.self) async throws -> T? {
+        try await withTenant(tenant) { connection in
+            let rows = try await connection.query(query, logger: TestDatabase.logger)
+            for try await value in rows.decode(T.self) { return value }
+            return nil
+        }
+    }
+}

@@ -42,13 +42,7 @@ enum AlertPayloads {
 
     /// Keep's alert event: one object or a list of them.
     static func keep(_ body: JSONValue, now: Date) throws -> Parsed {
-        let alerts: [JSONValue]
-        switch body {
-        case .object: alerts = [body]
-        case .array(let list) where list.count <= 1000: alerts = list
-        default: throw APIError.validation("the body must be a Keep alert or a list of at most 1000")
-        }
-        return alerts.map { raw in
+        try oneOrMany(body, "a Keep alert").map { raw in
             Result {
                 guard let alert = raw.objectValue else { throw AlertProblem(message: "an alert must be an object") }
                 guard let name = try text(alert["name"], "name", max: 500), !name.isEmpty else { throw AlertProblem(message: "name is required") }
@@ -85,13 +79,7 @@ enum AlertPayloads {
     /// Any JSON with a `title`; `fingerprint`, `severity`, `description`, `labels`, `source`, `status` and `agent_metadata`
     /// are optional. `mapping` renames fields (per API key, from tenant config): `{"title": "summary", ...}`.
     static func generic(_ body: JSONValue, mapping: [String: String], now: Date) throws -> Parsed {
-        let alerts: [JSONValue]
-        switch body {
-        case .object: alerts = [body]
-        case .array(let list) where list.count <= 1000: alerts = list
-        default: throw APIError.validation("the body must be an object or a list of at most 1000 objects")
-        }
-        return alerts.map { raw in
+        try oneOrMany(body, "an alert object").map { raw in
             Result {
                 guard let alert = raw.objectValue else { throw AlertProblem(message: "an alert must be an object") }
                 func field(_ name: String) -> JSONValue? { alert[mapping[name] ?? name] }
@@ -125,6 +113,15 @@ enum AlertPayloads {
                     runbookURL: try text(field("runbook_url"), "runbook_url", max: 2048), generatorURL: try text(field("url"), "url", max: 2048),
                     firedAt: try time(field("timestamp"), "timestamp") ?? now, agent: agent, actor: "generic:\(source)")
             }.mapError { $0 as? AlertProblem ?? AlertProblem(message: "\($0)") }
+        }
+    }
+
+    /// A body that is one item or a list of at most 1000.
+    static func oneOrMany(_ body: JSONValue, _ what: String) throws -> [JSONValue] {
+        switch body {
+        case .object: return [body]
+        case .array(let list) where list.count <= 1000: return list
+        default: throw APIError.validation("the body must be \(what) or a list of at most 1000")
         }
     }
 

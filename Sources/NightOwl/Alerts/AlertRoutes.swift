@@ -46,7 +46,7 @@ struct AlertRoutes {
     @Sendable func generic(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let body = try await platform.decodeJSONValue(from: request)
         var mapping: [String: String] = [:]
-        if let prefix = principal.actor.split(separator: ":").last.map(String.init), principal.method == .apiKey,
+        if let prefix = principal.apiKeyPrefix,
            let all = try await platform.tenantConfig.setting("generic_field_mappings", tenantID: principal.tenant.id)?.objectValue {
             mapping = all[prefix]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         }
@@ -147,24 +147,13 @@ struct AlertRoutes {
         return try JSON.response(CursorList(rows: rows, page: page) { Cursor(time: $0.firstFiredAt, id: $0.id) })
     }
 
-    struct AlertDetail: Encodable {
-        var alert: Alert
-        var incident: Incident?
-        func encode(to encoder: any Encoder) throws {
-            try alert.encode(to: encoder)
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(incident, forKey: .incident)
-        }
-        enum Keys: String, CodingKey { case incident }
-    }
-
     /// One alert with the knowledge-base entry it matched.
     @Sendable func get(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
-        let detail = try await platform.database.withTenant(principal.tenant.slug) { connection -> AlertDetail? in
+        let detail = try await platform.database.withTenant(principal.tenant.slug) { connection -> Flattened<Alert, [String: Incident?]>? in
             guard let alert = try await store.get(id, on: connection) else { return nil }
             let incident = try await alert.matchedIncidentID.asyncFlatMap { try await IncidentStore(logger: platform.logger).get($0, on: connection) }
-            return AlertDetail(alert: alert, incident: incident)
+            return Flattened(alert, ["incident": incident])
         }
         guard let detail else { throw APIError.notFound("alert") }
         return try JSON.response(detail)

@@ -35,16 +35,10 @@ public struct Incident: Codable, Sendable, Equatable {
 }
 
 /// An incident with its linked runbook, as `GET /api/v1/incidents/{id}` shows it.
-struct IncidentDetail: Encodable {
-    var incident: Incident
-    var runbook: Runbook?
+typealias IncidentDetail = Flattened<Incident, [String: Runbook?]>
 
-    func encode(to encoder: any Encoder) throws {
-        try incident.encode(to: encoder)
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(runbook, forKey: .runbook)
-    }
-    enum Keys: String, CodingKey { case runbook }
+extension IncidentDetail {
+    init(incident: Incident, runbook: Runbook?) { self.init(incident, ["runbook": runbook]) }
 }
 
 /// Body of `POST /api/v1/incidents` (title and severity required) and `PUT /api/v1/incidents/{id}` (fields present change).

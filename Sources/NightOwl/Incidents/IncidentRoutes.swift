@@ -84,7 +84,7 @@ struct IncidentRoutes {
         let input = try await platform.decode(IncidentInput.self, from: request).validated(creating: false)
         let result = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection -> (Incident, Incident)? in
             guard let before = try await store.get(id, lock: true, on: connection) else { return nil }
-            guard before.mergedIntoID == nil else { throw APIError.conflict("this entry was merged into \(before.mergedIntoID!.uuidString); edit that one") }
+            if let survivor = before.mergedIntoID { throw APIError.conflict("this entry was merged into \(survivor.uuidString); edit that one") }
             guard let after = try await store.update(id, input, on: connection) else { return nil }
             return (before, after)
         }
@@ -159,12 +159,5 @@ struct IncidentRoutes {
         guard let raw = query[name] else { return false }
         guard let value = Bool(raw) else { throw APIError.validation("\(name) must be true or false", field: name) }
         return value
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

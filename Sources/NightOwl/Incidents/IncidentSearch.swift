@@ -29,16 +29,15 @@ enum IncidentSearch {
 }
 
 /// One search result: the entry, its rank and HTML-safe highlights of the fields that matched.
-struct IncidentSearchResult: Encodable {
-    var incident: Incident
+typealias IncidentSearchResult = Flattened<Incident, SearchMatch>
+
+struct SearchMatch: Encodable, Sendable {
     var rank: Double
     var highlights: [String: String]
+}
 
-    func encode(to encoder: any Encoder) throws {
-        try incident.encode(to: encoder)
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(rank, forKey: .rank)
-        try c.encode(highlights, forKey: .highlights)
+extension IncidentSearchResult {
+    init(incident: Incident, rank: Double, highlights: [String: String]) {
+        self.init(incident, SearchMatch(rank: rank, highlights: highlights))
     }
-    enum Keys: String, CodingKey { case rank, highlights }
 }

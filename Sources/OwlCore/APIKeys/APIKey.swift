@@ -21,16 +21,12 @@ public struct APIKey: Sendable, Codable, Equatable {
 }
 
 /// A key just created: the only time the raw key exists outside the caller's hands.
-public struct IssuedAPIKey: Sendable, Encodable {
+public struct IssuedAPIKey: Sendable {
     public var key: APIKey
     public var rawKey: String
 
-    public func encode(to encoder: any Encoder) throws {
-        try key.encode(to: encoder)
-        var c = encoder.container(keyedBy: ExtraKeys.self)
-        try c.encode(rawKey, forKey: .key)
-    }
-    enum ExtraKeys: String, CodingKey { case key }
+    /// The key's record with the raw key beside it, as `POST /api/v1/api-keys` answers.
+    var response: Flattened<APIKey, [String: String]> { Flattened(key, ["key": rawKey]) }
 }
 
 /// Key material: generation, hashing, prefixes.

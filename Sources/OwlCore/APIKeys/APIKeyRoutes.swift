@@ -22,7 +22,7 @@ struct APIKeyRoutes {
                                             description: description, expiresAt: input.expiresAt)
         await platform.audit(context, principal, action: "api_key.create", resource: "api_key", id: issued.key.id.uuidString,
                              diff: .from(issued.key))
-        return try JSON.response(issued, status: .created)
+        return try JSON.response(issued.response, status: .created)
     }
 
     /// Lists keys with their prefixes only.

@@ -75,7 +75,7 @@ public struct Authenticator: Sendable {
             }
         }
         return Principal(tenant: tenant, role: key.role, method: .apiKey, actor: "api_key:\(key.keyPrefix)",
-                         apiKeyID: key.id, scopes: key.scopes)
+                         apiKeyID: key.id, apiKeyPrefix: key.keyPrefix, scopes: key.scopes)
     }
 
     func authenticateJWT(_ token: String) async throws -> Principal {

@@ -34,10 +34,12 @@ public struct Principal: Sendable, Equatable {
     public var userID: UUID?
     public var email: String?
     public var apiKeyID: UUID?
+    /// The key's prefix (`ow_…`), by which per-key settings are addressed.
+    public var apiKeyPrefix: String?
     public var scopes: [APIKeyScope]
 
     public init(tenant: Tenant, role: Role, method: AuthMethod, actor: String, userID: UUID? = nil, email: String? = nil,
-                apiKeyID: UUID? = nil, scopes: [APIKeyScope] = []) {
+                apiKeyID: UUID? = nil, apiKeyPrefix: String? = nil, scopes: [APIKeyScope] = []) {
         self.tenant = tenant
         self.role = role
         self.method = method
@@ -45,6 +47,7 @@ public struct Principal: Sendable, Equatable {
         self.userID = userID
         self.email = email
         self.apiKeyID = apiKeyID
+        self.apiKeyPrefix = apiKeyPrefix
         self.scopes = scopes
     }
 
