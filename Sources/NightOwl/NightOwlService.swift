@@ -14,6 +14,11 @@ public enum NightOwlService {
                 AlertRoutes(platform: platform).register(on: routes)
                 IncidentRoutes(platform: platform).register(on: routes)
                 RunbookRoutes(platform: platform).register(on: routes)
+                ServiceRoutes(platform: platform).register(on: routes)
+                RosterRoutes(platform: platform).register(on: routes)
+                let oncall = OnCallRoutes(platform: platform)
+                oncall.register(on: routes)
+                CalendarRoutes(platform: platform, oncall: oncall).register(on: routes)
             },
             seed: SampleServices.seed,
             seedDemo: DemoKnowledgeBase.seed

@@ -1,4 +1,5 @@
 import Foundation
+import OwlCore
 
 /// A calendar date without a zone (`2026-03-29`), counted in days since 1970-01-01 so that adding days is arithmetic.
 public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -86,26 +87,14 @@ public struct Zone: Sendable, Hashable {
     /// The name as given (Foundation reports `UTC` as `GMT`).
     public let identifier: String
 
-    /// Only real IANA names (`Europe/Berlin`, `UTC`): abbreviations and offsets such as `CET` or `GMT+1` are refused,
-    /// because their meaning across daylight-saving changes is not what a roster needs.
+    /// Only IANA names (see `IANAZone`).
     public init?(identifier: String) {
-        guard identifier == "UTC" || Zone.isAreaLocation(identifier), let zone = TimeZone(identifier: identifier),
-              identifier == "UTC" || zone.identifier == identifier else { return nil }
+        guard let zone = IANAZone.timeZone(identifier) else { return nil }
         timeZone = zone
         self.identifier = identifier
     }
 
     public static let utc = Zone(identifier: "UTC")!
-
-    /// `Area/Location` or `Area/Region/Location`, as IANA names are; the tz database decides whether it exists.
-    static func isAreaLocation(_ identifier: String) -> Bool {
-        let parts = identifier.split(separator: "/", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count), identifier.count <= 64 else { return false }
-        return parts.allSatisfy { part in
-            guard let first = part.first, first.isASCII, first.isUppercase else { return false }
-            return part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_+-".contains($0)) }
-        }
-    }
 
     /// Seconds to add to UTC to get wall-clock time at `instant`.
     public func offset(at instant: Date) -> Int { timeZone.secondsFromGMT(for: instant) }

@@ -29,12 +29,17 @@ public struct ServiceConfig: Sendable {
     /// 32-byte key for AES-256-GCM encryption of tenant secrets.
     public var encryptionKey: SecretKey
     public var databasePoolSize: Int
+    /// The address users and providers reach this service at (`https://owl.example.com`), for links in calendar
+    /// feeds, messages and provider callbacks. Without it, links are built from the request's Host header.
+    public var publicURL: String?
 
     public init(
         serviceName: String, databaseURL: DatabaseURL, listenHost: String = "127.0.0.1", listenPort: Int = 8080,
         devMode: Bool = false, oidc: OIDCSettings? = nil, logLevel: Logger.Level = .info, logFormat: LogFormat = .json,
-        bodyLimitBytes: Int = 1 << 20, corsOrigins: [String] = [], encryptionKey: SecretKey, databasePoolSize: Int = 20
+        bodyLimitBytes: Int = 1 << 20, corsOrigins: [String] = [], encryptionKey: SecretKey, databasePoolSize: Int = 20,
+        publicURL: String? = nil
     ) {
+        self.publicURL = publicURL
         self.serviceName = serviceName
         self.databaseURL = databaseURL
         self.listenHost = listenHost
@@ -104,10 +109,17 @@ public struct ServiceConfig: Sendable {
                 roleClaim: env.raw("OIDC_ROLE_CLAIM") ?? "role"
             )
         }
+        var publicURL: String?
+        if let raw = env.raw("PUBLIC_URL") {
+            guard let url = URL(string: raw), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+                throw ConfigError(variable: env.name("PUBLIC_URL"), problem: "must be an http(s) URL such as https://owl.example.com")
+            }
+            publicURL = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        }
         return ServiceConfig(
             serviceName: serviceName, databaseURL: databaseURL, listenHost: host, listenPort: port, devMode: devMode,
             oidc: oidc, logLevel: logLevel, logFormat: logFormat, bodyLimitBytes: bodyLimit, corsOrigins: cors,
-            encryptionKey: key, databasePoolSize: poolSize
+            encryptionKey: key, databasePoolSize: poolSize, publicURL: publicURL
         )
     }
 }

@@ -60,3 +60,12 @@ public struct Platform: Sendable {
 public enum OwlVersion {
     public static let current = "0.1.0"
 }
+
+extension Platform {
+    /// The base URL for links that leave the service: the configured public URL, or else the request's own host.
+    public func baseURL(for request: Request) -> String {
+        if let url = config.publicURL { return url }
+        let host = request.head.authority ?? "\(config.listenHost):\(config.listenPort)"
+        return "http://\(host)"
+    }
+}

@@ -6,20 +6,21 @@ public struct UserStore: Sendable {
     let database: Database
     public init(database: Database) { self.database = database }
 
-    static let columns = "id, external_id, email, display_name, role, is_active, created_at, updated_at"
+    public static let columns = "id, external_id, email, display_name, role, is_active, timezone, phone, slack_user_id, created_at, updated_at"
 
-    static func decode(_ row: PostgresRow) throws -> User {
-        let (id, external, email, name, role, active, created, updated) =
-            try row.decode((UUID, String?, String, String, String, Bool, Date, Date).self)
+    public static func decode(_ row: PostgresRow) throws -> User {
+        let (id, external, email, name, role, active, timezone, phone, slack, created, updated) =
+            try row.decode((UUID, String?, String, String, String, Bool, String, String?, String?, Date, Date).self)
         return User(id: id, externalID: external, email: email, displayName: name, role: Role(rawValue: role) ?? .readonly,
-                    isActive: active, createdAt: created, updatedAt: updated)
+                    isActive: active, timezone: timezone, phone: phone, slackUserID: slack, createdAt: created, updatedAt: updated)
     }
 
     func create(_ input: CreateUserRequest, on connection: PostgresConnection) async throws -> User {
         do {
             let rows = try await connection.query("""
-                INSERT INTO users (email, display_name, role, external_id)
-                VALUES (\(input.email), \(input.displayName), \(input.role.rawValue), \(input.externalID))
+                INSERT INTO users (email, display_name, role, external_id, timezone, phone, slack_user_id)
+                VALUES (\(input.email), \(input.displayName), \(input.role.rawValue), \(input.externalID),
+                        \(input.timezone ?? "UTC"), \(input.phone), \(input.slackUserID))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)
             for try await row in rows { return try Self.decode(row) }
@@ -45,7 +46,7 @@ public struct UserStore: Sendable {
         var total = 0
         for try await row in rows {
             users.append(try Self.decode(row))
-            total = try row.decode((UUID, String?, String, String, String, Bool, Date, Date, Int).self).8
+            total = try row.makeRandomAccess()[11].decode(Int.self)
         }
         if users.isEmpty, page.offset > 0 {
             let count = try await connection.query("SELECT count(*) FROM users WHERE (\(activeOnly) = false OR is_active)", logger: database.logger)
@@ -56,27 +57,27 @@ public struct UserStore: Sendable {
 
     /// Applies the fields that are present; returns the user before and after, for the audit diff.
     func update(_ id: UUID, _ input: UpdateUserRequest, on connection: PostgresConnection) async throws -> (before: User, after: User)? {
+        var before: User?
+        for try await row in try await connection.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id) FOR UPDATE",
+                                                        logger: database.logger) {
+            before = try Self.decode(row)
+        }
+        guard let before else { return nil }
         do {
             let rows = try await connection.query("""
-                UPDATE users u SET
-                    email = COALESCE(\(input.email), u.email),
-                    display_name = COALESCE(\(input.displayName), u.display_name),
-                    role = COALESCE(\(input.role?.rawValue), u.role),
-                    is_active = COALESCE(\(input.isActive), u.is_active),
+                UPDATE users SET
+                    email = \(input.email ?? before.email),
+                    display_name = \(input.displayName ?? before.displayName),
+                    role = \(input.role?.rawValue ?? before.role.rawValue),
+                    is_active = \(input.isActive ?? before.isActive),
+                    timezone = \(input.timezone ?? before.timezone),
+                    phone = \(input.phone.applied(to: before.phone)),
+                    slack_user_id = \(input.slackUserID.applied(to: before.slackUserID)),
                     updated_at = now()
-                FROM (SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id) FOR UPDATE) old
-                WHERE u.id = old.id
-                RETURNING old.id, old.external_id, old.email, old.display_name, old.role, old.is_active, old.created_at, old.updated_at,
-                          \(unescaped: Self.columns.split(separator: ",").map { "u.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", "))
+                WHERE id = \(id)
+                RETURNING \(unescaped: Self.columns)
                 """, logger: database.logger)
-            for try await row in rows {
-                let before = try Self.decode(row)
-                let all = try row.decode((UUID, String?, String, String, String, Bool, Date, Date,
-                                          UUID, String?, String, String, String, Bool, Date, Date).self)
-                let after = User(id: all.8, externalID: all.9, email: all.10, displayName: all.11,
-                                 role: Role(rawValue: all.12) ?? .readonly, isActive: all.13, createdAt: all.14, updatedAt: all.15)
-                return (before, after)
-            }
+            for try await row in rows { return (before, try Self.decode(row)) }
         } catch where PostgresErrorCode.isUniqueViolation(error) {
             throw APIError.conflict("a user with this email already exists")
         }
