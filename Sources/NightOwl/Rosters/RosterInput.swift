@@ -196,6 +196,12 @@ enum RosterRules {
         return next
     }
 
+    /// Managers and admins manage anyone's overrides; engineers only their own (a caller without a user, such as an
+    /// API key, has no "own").
+    static func mayManageOverride(of user: UUID, _ principal: Principal) -> Bool {
+        principal.role >= .manager || (principal.role >= .engineer && principal.userID == user)
+    }
+
     static func checkMembers(_ members: [UUID], field: String) throws {
         guard !members.isEmpty else { throw APIError.validation("a roster needs at least one member", field: field) }
         guard members.count <= 100 else { throw APIError.validation("at most 100 members", field: field) }

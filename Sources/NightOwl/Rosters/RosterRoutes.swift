@@ -198,7 +198,7 @@ struct RosterRoutes {
             throw APIError.validation("an override lasts at most 366 days", field: "end")
         }
         let reason = try Field.optionalText(input.reason ?? "", "reason", max: 500)
-        guard principal.role >= .manager || principal.userID == user else {
+        guard RosterRules.mayManageOverride(of: user, principal) else {
             throw APIError.forbidden("engineers may only create overrides for themselves")
         }
         let created = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection in
@@ -216,7 +216,7 @@ struct RosterRoutes {
         let overrideID = try context.uuid("overrideID")
         let removed = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection in
             guard let found = try await store.override(overrideID, roster: id, on: connection) else { throw APIError.notFound("override") }
-            guard principal.role >= .manager || principal.userID == found.userID else {
+            guard RosterRules.mayManageOverride(of: found.userID, principal) else {
                 throw APIError.forbidden("engineers may only remove their own overrides")
             }
             try await store.deleteOverride(overrideID, on: connection)

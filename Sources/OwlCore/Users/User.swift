@@ -22,6 +22,22 @@ public struct User: Sendable, Codable, Equatable {
         case externalID = "external_id", displayName = "display_name", isActive = "is_active", slackUserID = "slack_user_id"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
+
+    /// Absent values are written as `null`, so clients see every field.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(externalID, forKey: .externalID)
+        try c.encode(email, forKey: .email)
+        try c.encode(displayName, forKey: .displayName)
+        try c.encode(role, forKey: .role)
+        try c.encode(isActive, forKey: .isActive)
+        try c.encode(timezone, forKey: .timezone)
+        try c.encode(phone, forKey: .phone)
+        try c.encode(slackUserID, forKey: .slackUserID)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+    }
 }
 
 /// Body of `POST /api/v1/users`.
