@@ -37,8 +37,11 @@ struct DevCommand: AsyncParsableCommand {
                 let config = ServiceConfig(serviceName: definition.name, databaseURL: url, listenHost: host,
                                            listenPort: definition.defaultPort, devMode: true, logLevel: .info, logFormat: .text,
                                            encryptionKey: ServiceConfig.devEncryptionKey, databasePoolSize: 10)
-                try await ServiceRunner(definition: definition, config: config).withDatabase {
-                    try await Seeder(definition: definition, database: $0).seed()
+                // A new cluster gets the full demo data; later starts keep what the user changed.
+                try await ServiceRunner(definition: definition, config: config).withDatabase { database in
+                    let seeder = Seeder(definition: definition, database: database)
+                    let exists = try await DatabaseAdmin.tenantExists(Seeder.devTenant, in: database)
+                    if exists { try await seeder.seed() } else { try await seeder.seedDemo() }
                 }
                 var serviceLogger = Logger(label: definition.name)
                 serviceLogger.logLevel = .info

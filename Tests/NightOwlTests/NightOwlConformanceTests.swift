@@ -43,3 +43,26 @@ import Testing
         #expect(names == SampleServices.all.map(\.name).sorted())
     }
 }
+
+@Suite struct DemoRosterTests {
+    @Test func seedDemoBuildsTheThreeRostersWithAnOverride() async throws {
+        let database = try await TestDatabase.isolatedDatabase()
+        try await Seeder(definition: NightOwlService.definition, database: database).seedDemo()
+        let app = try await TestApp.make(definition: NightOwlService.definition, database: database)
+        try await app.test { client in
+            let rosters = try await client.call(.get, "/api/v1/rosters", key: Seeder.devAPIKey)
+            let names = rosters.json["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+            #expect(names == ["Database Daily", "Global Primary", "Platform Weekly"])
+            let global = rosters.json["items"]?.arrayValue?.first { $0["name"]?.stringValue == "Global Primary" }
+            #expect(global?["sub_rosters"]?.arrayValue?.compactMap { $0["timezone"]?.stringValue }.sorted() == ["Europe/Berlin", "Pacific/Auckland"])
+            let everyone = try await client.call(.get, "/api/v1/oncall", key: Seeder.devAPIKey)
+            #expect(everyone.json["items"]?.arrayValue?.count == 3)
+            #expect(everyone.json["items"]?.arrayValue?.allSatisfy { $0["primary"]?["display_name"]?.stringValue != nil } == true, "\(everyone.text)")
+            let weekly = rosters.json["items"]?.arrayValue?.first { $0["name"]?.stringValue == "Platform Weekly" }?["id"]?.stringValue ?? ""
+            let overrides = try await client.call(.get, "/api/v1/rosters/\(weekly)/overrides", key: Seeder.devAPIKey)
+            #expect(overrides.json["items"]?.arrayValue?.count == 1)
+            let covered = try await client.call(.get, "/api/v1/oncall/checkout-web", key: Seeder.devAPIKey)
+            #expect(covered.json["roster_name"]?.stringValue == "Global Primary" && covered.json["user_name"]?.stringValue != nil)
+        }
+    }
+}

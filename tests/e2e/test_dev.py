@@ -4,6 +4,7 @@ import subprocess
 import time
 
 import requests
+from icalendar import Calendar
 
 from conftest import DEV_KEY, wait_for
 
@@ -20,6 +21,7 @@ def test_owl_dev_serves_all_three_services_and_stops_postgres(owl, tmp_path):
             assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
             me = requests.get(f"http://127.0.0.1:{port}/api/v1/ping", headers={"X-API-Key": DEV_KEY}, timeout=5).json()
             assert me["tenant"] == "acme" and me["role"] == "admin"
+        check_demo_calendar_feeds("http://127.0.0.1:8080")
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
@@ -35,3 +37,37 @@ def test_owl_dev_serves_all_three_services_and_stops_postgres(owl, tmp_path):
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=60)
     assert process.returncode == 0
+
+
+def check_demo_calendar_feeds(base):
+    """The demo rosters' iCalendar feeds parse in a standard parser, by API key and by secret URL."""
+    headers = {"X-API-Key": DEV_KEY}
+    rosters = {r["name"]: r for r in requests.get(f"{base}/api/v1/rosters", headers=headers, timeout=10).json()["items"]}
+    assert set(rosters) == {"Platform Weekly", "Database Daily", "Global Primary"}
+
+    weekly = rosters["Platform Weekly"]["id"]
+    response = requests.get(f"{base}/api/v1/rosters/{weekly}/export.ics", headers=headers, timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(response.content)
+    events = calendar.walk("VEVENT")
+    assert len(events) >= 15, "a weekly roster over four months, one shift split by an override"
+    uids = [str(event["UID"]) for event in events]
+    assert len(uids) == len(set(uids))
+    starts = [event.decoded("DTSTART") for event in events]
+    ends = [event.decoded("DTEND") for event in events]
+    assert all(start.utcoffset().total_seconds() == 0 for start in starts)
+    assert all(a == b for a, b in zip(ends, starts[1:])), "shifts follow each other without gaps"
+    overrides = [event for event in events if "OVERRIDE" in event.get("CATEGORIES").to_ical().decode()]
+    assert len(overrides) == 1 and "Lars Holm" in str(overrides[0]["SUMMARY"])
+    assert "dentist" in str(overrides[0]["DESCRIPTION"])
+
+    # Calendar apps cannot send headers: an admin makes a secret URL, and rotating it retires the old one.
+    first = requests.post(f"{base}/api/v1/rosters/{rosters['Global Primary']['id']}/calendar-token", headers=headers, timeout=10).json()
+    feed = requests.get(f"{base}{first['path']}", timeout=10)
+    assert feed.status_code == 200
+    follow_the_sun = Calendar.from_ical(feed.content).walk("VEVENT")
+    assert any("APAC" in str(event["DESCRIPTION"]) for event in follow_the_sun)
+    assert any("EMEA" in str(event["DESCRIPTION"]) for event in follow_the_sun)
+    second = requests.post(f"{base}/api/v1/rosters/{rosters['Global Primary']['id']}/calendar-token", headers=headers, timeout=10).json()
+    assert requests.get(f"{base}{first['path']}", timeout=10).status_code == 404
+    assert requests.get(f"{base}{second['path']}", timeout=10).status_code == 200

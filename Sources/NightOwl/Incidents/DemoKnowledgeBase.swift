@@ -76,6 +76,7 @@ enum DemoKnowledgeBase {
     @Sendable static func seed(_ connection: PostgresConnection, _ logger: Logger) async throws {
         try await SampleServices.seed(connection, logger)
         try await RunbookTemplate.install(connection, logger)
+        try await DemoRosters.seed(connection, logger)
         let runbooks = RunbookStore(logger: logger)
         let incidents = IncidentStore(logger: logger)
         for topic in topics {

@@ -26,4 +26,16 @@ public enum DatabaseAdmin {
             }
         }
     }
+
+    /// Whether `slug` is provisioned; false on a database that has not been migrated yet.
+    public static func tenantExists(_ slug: TenantSlug, in database: Database) async throws -> Bool {
+        try await database.transaction { connection in
+            let rows = try await connection.query("""
+                SELECT to_regclass('public.tenants') IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \(slug.schemaName))
+                """, logger: database.logger)
+            for try await exists in rows.decode(Bool.self) { return exists }
+            return false
+        }
+    }
 }
