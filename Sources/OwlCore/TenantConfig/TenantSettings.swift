@@ -62,7 +62,7 @@ public enum TenantSettingsSchema {
         case (.choice(let options), .string(let s)) where options.contains(s):
             return value
         case (.timezone, .string(let s)):
-            guard TimeZone(identifier: s) != nil, s.contains("/") || s == "UTC" else {
+            guard IANAZone.isValid(s) else {
                 throw APIError.validation("\(key) must be an IANA time zone such as Europe/Berlin", field: field)
             }
             return value

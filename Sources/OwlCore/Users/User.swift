@@ -137,8 +137,7 @@ enum UserRules {
     /// E.164: a plus, a country code and at most 15 digits in all; spaces, dashes and brackets are removed first.
     static func phone(_ raw: String) throws -> String {
         let compact = raw.filter { !" -().".contains($0) }
-        guard compact.hasPrefix("+"), (8...16).contains(compact.count),
-              compact.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }), compact.dropFirst().first != "0" else {
+        guard PhoneNumber.isE164(compact) else {
             throw APIError.validation("phone must be in E.164 form, such as +4915112345678", field: "phone")
         }
         return compact
