@@ -1,4 +1,5 @@
 import Foundation
+import OwlCore
 import Testing
 @testable import NightOwl
 

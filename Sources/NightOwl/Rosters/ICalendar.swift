@@ -1,4 +1,5 @@
 import Foundation
+import OwlCore
 
 /// RFC 5545 calendar text: CRLF line ends, lines folded at 75 octets, TEXT values escaped, times in UTC.
 enum ICalendar {
@@ -33,7 +34,7 @@ enum ICalendar {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400
         let (y, m, d) = LocalDate(daysSinceEpoch: days).components
-        return "\(pad(y, 4))\(pad(m, 2))\(pad(d, 2))T\(pad(rest / 3600, 2))\(pad(rest / 60 % 60, 2))\(pad(rest % 60, 2))Z"
+        return "\(y.zeroPadded(4))\(m.zeroPadded(2))\(d.zeroPadded(2))T\((rest / 3600).zeroPadded(2))\((rest / 60 % 60).zeroPadded(2))\((rest % 60).zeroPadded(2))Z"
     }
 
     /// TEXT escaping (RFC 5545 3.3.11).

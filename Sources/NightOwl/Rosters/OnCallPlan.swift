@@ -1,4 +1,5 @@
 import Foundation
+import OwlCore
 
 /// Everything needed to say who is on call for a roster, loaded once from the database: pure data, so the rules below
 /// are plain functions with table-driven and property tests.

@@ -1,4 +1,5 @@
 import Foundation
+import OwlCore
 
 /// Who is on call, as plain functions of an `OnCallPlan`.
 ///
