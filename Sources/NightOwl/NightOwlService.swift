@@ -19,9 +19,12 @@ public enum NightOwlService {
                 let oncall = OnCallRoutes(platform: platform)
                 oncall.register(on: routes)
                 CalendarRoutes(platform: platform, oncall: oncall).register(on: routes)
+                EscalationRoutes(platform: platform).register(on: routes)
+                TwilioRoutes(platform: platform).register(on: routes)
             },
             seed: SampleServices.seed,
-            seedDemo: DemoKnowledgeBase.seed
+            seedDemo: DemoKnowledgeBase.seed,
+            workers: { [EscalationWorker(environment: $0)] }
         )
     }
 

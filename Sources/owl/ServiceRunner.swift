@@ -59,8 +59,11 @@ struct ServiceRunner {
                                     backgroundLogger: logger)
         let database = Database(client: client, logger: logger)
         let audit = AuditWriter(database: database, logger: logger)
-        logger.info("worker started", metadata: ["service": .string(definition.name)])
-        let group = ServiceGroup(configuration: .init(services: [client, audit], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let environment = WorkerEnvironment(database: database, tenantConfig: TenantConfigService(database: database, key: config.encryptionKey),
+                                            http: HTTPClient.shared, config: config, logger: logger)
+        let workers = definition.workers(environment)
+        logger.info("worker started", metadata: ["service": .string(definition.name), "workers": .string("\(workers.count)")])
+        let group = ServiceGroup(configuration: .init(services: [client, audit] + workers, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

@@ -180,8 +180,18 @@ struct AlertStore {
         }
     }
 
-    /// Tells listeners (the escalation engine) what happened, when the transaction commits.
+    /// Tells listeners (the escalation engine) what happened, when the transaction commits. An acknowledgement or a
+    /// resolution also ends the alerts' escalation and cancels their unsent messages in the same transaction.
     func notify(tenant: TenantSlug, event: String, ids: [UUID], on connection: PostgresConnection) async throws {
+        if event != "created", !ids.isEmpty {
+            try await connection.query("""
+                UPDATE escalation_state SET finished_at = now(), finish_reason = \(event) WHERE alert_id = ANY(\(ids)) AND finished_at IS NULL
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE notification_outbox SET status = 'cancelled', last_error = 'the alert was ' || \(event)
+                WHERE alert_id = ANY(\(ids)) AND status = 'pending'
+                """, logger: logger)
+        }
         for chunk in stride(from: 0, to: ids.count, by: 100).map({ Array(ids[$0..<min($0 + 100, ids.count)]) }) {
             let payload = JSONValue.object([
                 "tenant": .string(tenant.value), "event": .string(event),

@@ -58,3 +58,9 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         return (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+}

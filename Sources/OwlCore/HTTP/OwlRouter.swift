@@ -10,10 +10,13 @@ public enum Access: Sendable, Hashable {
     case ingestion(Role)
     /// Ingestion whose key may also arrive in the body (PagerDuty's `routing_key`); the handler authenticates.
     case ingestionKeyInBody(Role)
+    /// A provider's callback (Twilio, Slack) authenticated by the provider's signature, which the handler checks:
+    /// 403 without a valid one.
+    case providerSigned
 
     public var minimumRole: Role? {
         switch self {
-        case .open: nil
+        case .open, .providerSigned: nil
         case .role(let role), .ingestion(let role), .ingestionKeyInBody(let role): role
         }
     }
@@ -43,8 +46,14 @@ public final class OwlRouter {
         router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
     }
 
+    /// Registers a provider callback that its handler authenticates by signature.
+    public func signed(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping OpenHandler) {
+        routes.append(RouteDescriptor(method: method, path: path, access: .providerSigned))
+        router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+    }
+
     public func secured(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ handler: @escaping SecuredHandler) {
-        precondition(access != .open, "use open(_:_:_:) for open routes")
+        precondition(access != .open && access != .providerSigned, "use open(_:_:_:) or signed(_:_:_:) for these routes")
         routes.append(RouteDescriptor(method: method, path: path, access: access))
         router.on(RouterPath(path), method: method) { request, context in
             let principal = try Self.authorize(context.principal, access)

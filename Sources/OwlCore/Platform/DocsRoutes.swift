@@ -23,6 +23,7 @@ struct DocsRoutes {
         let rows = routes().sorted { ($0.path, $0.method.rawValue) < ($1.path, $1.method.rawValue) }.map { route in
             let access: String = switch route.access {
             case .open: "open"
+            case .providerSigned: "provider signature"
             case .role(let role): role.rawValue
             case .ingestion(let role): "\(role.rawValue) or webhook key"
             case .ingestionKeyInBody(let role): "\(role.rawValue) or webhook key (header or routing_key)"

@@ -1,5 +1,24 @@
+import AsyncHTTPClient
 import Foundation
 import PostgresNIO
+import ServiceLifecycle
+
+/// What a worker is given: the pool, tenant configuration, the HTTP client, the configuration and a logger.
+public struct WorkerEnvironment: Sendable {
+    public var database: Database
+    public var tenantConfig: TenantConfigService
+    public var http: HTTPClient
+    public var config: ServiceConfig
+    public var logger: Logger
+
+    public init(database: Database, tenantConfig: TenantConfigService, http: HTTPClient, config: ServiceConfig, logger: Logger) {
+        self.database = database
+        self.tenantConfig = tenantConfig
+        self.http = http
+        self.config = config
+        self.logger = logger
+    }
+}
 
 /// What makes one Owl service: its name, its migrations, its OpenAPI document, its routes and its seed data.
 /// The platform (auth, tenancy, users, keys, config, audit, health) is the same for all three.
@@ -15,11 +34,15 @@ public struct ServiceDefinition: Sendable {
     public var seed: @Sendable (PostgresConnection, Logger) async throws -> Void
     /// Adds the full demo data set to a freshly recreated tenant.
     public var seedDemo: @Sendable (PostgresConnection, Logger) async throws -> Void
+    /// The background services of `--mode worker` (escalation engine, deliveries, scheduled jobs).
+    public var workers: @Sendable (WorkerEnvironment) -> [any Service]
 
     public init(name: String, displayName: String, defaultPort: Int, migrations: MigrationSet, openAPIDocument: String,
                 registerRoutes: @escaping @Sendable (OwlRouter, Platform) -> Void,
                 seed: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in },
-                seedDemo: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in }) {
+                seedDemo: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in },
+                workers: @escaping @Sendable (WorkerEnvironment) -> [any Service] = { _ in [] }) {
+        self.workers = workers
         self.name = name
         self.displayName = displayName
         self.defaultPort = defaultPort

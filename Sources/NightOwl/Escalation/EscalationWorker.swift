@@ -1,0 +1,73 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import OwlCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// `--mode worker`: runs the escalation engine every `pollInterval` and at once when an alert is created,
+/// acknowledged or resolved (PostgreSQL `NOTIFY`), and delivers the outbox every second.
+public struct EscalationWorker: Service {
+    let engine: EscalationEngine
+    let dispatcher: NotificationDispatcher
+    let database: Database
+    let logger: Logger
+    var pollInterval: Duration = .seconds(30)
+    var deliveryInterval: Duration = .seconds(1)
+
+    public init(environment: WorkerEnvironment) {
+        engine = EscalationEngine(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger,
+                                  publicURL: environment.config.publicURL)
+        dispatcher = NotificationDispatcher(database: environment.database, logger: environment.logger,
+                                            sender: LiveNotificationSender(http: environment.http, config: environment.tenantConfig,
+                                                                           publicURL: environment.config.publicURL))
+        database = environment.database
+        logger = environment.logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await listen() }
+                group.addTask {
+                    var lastTick = ContinuousClock.now - pollInterval
+                    while !Task.isCancelled {
+                        let notified = woken.withLockedValue { flag in
+                            defer { flag = false }
+                            return flag
+                        }
+                        if notified || ContinuousClock.now - lastTick >= pollInterval {
+                            lastTick = ContinuousClock.now
+                            do { try await engine.tick() } catch { logger.error("escalation tick failed", metadata: ["error": .string("\(error)")]) }
+                        }
+                        do { try await dispatcher.drain() } catch { logger.error("delivery failed", metadata: ["error": .string("\(error)")]) }
+                        try? await Task.sleep(for: deliveryInterval)
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Set when a NOTIFY arrives; the loop looks at it at least once a second.
+    private let woken = NIOLockedValueBox(false)
+
+    /// Holds one connection listening on the alert channel; reconnects after errors.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: AlertStore.channel) { notifications in
+                        for try await _ in notifications { woken.withLockedValue { $0 = true } }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("alert channel listener stopped; reconnecting", metadata: ["error": .string("\(error)")])
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+}

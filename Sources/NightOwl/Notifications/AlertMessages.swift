@@ -1,0 +1,117 @@
+import Foundation
+import OwlCore
+
+/// What a notification says about an alert.
+struct AlertNotice: Sendable, Equatable {
+    var alertID: UUID
+    var title: String
+    var severity: Severity
+    var service: String?
+    var cluster: String?
+    var namespace: String?
+    var solution: String?
+    var runbookURL: String?
+    var onCallName: String?
+    var onCallSlackID: String?
+    var tier: Int
+    var repetition: Int
+    /// Where the alert can be opened (built from the public URL), if known.
+    var link: String?
+}
+
+/// The messages of each method, in each provider's format. Pure functions, tested against the spec's formats.
+enum AlertMessages {
+    static func emoji(_ severity: Severity) -> String {
+        switch severity {
+        case .critical: "🔴"
+        case .major: "🟠"
+        case .warning: "🟡"
+        case .info: "🔵"
+        }
+    }
+
+    /// Slack Block Kit: header with severity, fields, known solution, and the Acknowledge / View Runbook / Escalate buttons.
+    static func slack(_ n: AlertNotice, channel: String) -> JSONValue {
+        let id = n.alertID.uuidString.lowercased()
+        let onCall = n.onCallSlackID.map { "<@\($0)>" + (n.onCallName.map { " (\($0))" } ?? "") } ?? n.onCallName ?? "nobody"
+        var blocks: [JSONValue] = [
+            .object(["type": "header", "text": .object(["type": "plain_text", "text": .string("\(emoji(n.severity)) \(n.severity.rawValue.uppercased()): \(n.title)".truncated(150))])]),
+            .object(["type": "section", "fields": .array([
+                field("Cluster", n.cluster), field("Namespace", n.namespace), field("Service", n.service), field("On-Call", onCall),
+            ])]),
+        ]
+        if let solution = n.solution, !solution.isEmpty {
+            blocks.append(.object(["type": "section", "text": .object(["type": "mrkdwn", "text": .string("💡 *Known Solution:* \(solution)".truncated(2_900))])]))
+        }
+        var buttons: [JSONValue] = [
+            .object(["type": "button", "text": .object(["type": "plain_text", "text": "✅ Acknowledge"]), "action_id": "ack_alert", "value": .string(id)]),
+        ]
+        if let runbook = n.runbookURL {
+            buttons.append(.object(["type": "button", "text": .object(["type": "plain_text", "text": "📋 View Runbook"]), "action_id": "view_runbook", "url": .string(runbook)]))
+        }
+        buttons.append(.object(["type": "button", "text": .object(["type": "plain_text", "text": "🔼 Escalate"]), "action_id": "escalate_alert",
+                                "value": .string(id), "style": "danger"]))
+        blocks.append(.object(["type": "actions", "elements": .array(buttons)]))
+        return .object(["channel": .string(channel), "text": .string(plain(n)), "blocks": .array(blocks)])
+    }
+
+    /// The notification text shown where blocks cannot be (push notifications, old clients).
+    static func plain(_ n: AlertNotice) -> String {
+        "\(emoji(n.severity)) \(n.severity.rawValue.uppercased()): \(n.title)" + (n.service.map { " (\($0))" } ?? "")
+    }
+
+    static func field(_ name: String, _ value: String?) -> JSONValue {
+        .object(["type": "mrkdwn", "text": .string("*\(name):* \(value ?? "—")")])
+    }
+
+    /// Mattermost incoming webhook: Markdown text with the same facts and a colour bar.
+    static func mattermost(_ n: AlertNotice) -> JSONValue {
+        var lines = ["#### \(emoji(n.severity)) \(n.severity.rawValue.uppercased()): \(n.title)",
+                     "**Cluster:** \(n.cluster ?? "—") · **Namespace:** \(n.namespace ?? "—") · **Service:** \(n.service ?? "—") · **On-call:** \(n.onCallName ?? "nobody")"]
+        if let solution = n.solution, !solution.isEmpty { lines.append("💡 **Known solution:** \(solution)") }
+        if let runbook = n.runbookURL { lines.append("[View runbook](\(runbook))") }
+        if let link = n.link { lines.append("[Open alert](\(link))") }
+        return .object(["text": .string(lines.joined(separator: "\n")), "username": "NightOwl"])
+    }
+
+    /// SMS, as the spec words it.
+    static func sms(_ n: AlertNotice) -> String {
+        let place = [n.cluster, n.namespace].compactMap { $0 }.joined(separator: "/")
+        return "[NightOwl] \(n.severity.rawValue.uppercased()): \(n.title)\(place.isEmpty ? "" : " in \(place)"). "
+            + "Reply ACK to acknowledge or ESC to escalate. Alert ID: \(shortID(n.alertID))"
+    }
+
+    /// Several alerts for one person within the rate limit, in one SMS.
+    static func smsBundle(_ notices: [AlertNotice]) -> String {
+        guard notices.count > 1 else { return notices.first.map(sms) ?? "" }
+        let list = notices.prefix(5).map { "\($0.severity.rawValue.uppercased()) \($0.title.truncated(40)) (\(shortID($0.alertID)))" }
+        return "[NightOwl] \(notices.count) alerts: " + list.joined(separator: "; ") + (notices.count > 5 ? "; …" : "")
+            + ". Reply ACK <id> or ESC <id>; ACK alone acknowledges all of them."
+    }
+
+    /// What the voice call says before gathering a digit.
+    static func speech(_ notices: [AlertNotice]) -> String {
+        guard let first = notices.first else { return "" }
+        let head = notices.count > 1 ? "\(notices.count) alerts, the first: " : ""
+        let service = first.service.map { " for \($0)" } ?? ""
+        return "\(head)\(first.severity.rawValue.capitalized) alert\(service). \(first.title). Press 1 to acknowledge. Press 2 to escalate."
+    }
+
+    /// The JSON event of an outbound webhook.
+    static func webhookEvent(_ n: AlertNotice, event: String = "alert.escalated") -> JSONValue {
+        .object([
+            "event": .string(event), "alert_id": .string(n.alertID.uuidString.lowercased()), "title": .string(n.title),
+            "severity": .string(n.severity.rawValue), "service": n.service.map(JSONValue.string) ?? .null,
+            "cluster": n.cluster.map(JSONValue.string) ?? .null, "namespace": n.namespace.map(JSONValue.string) ?? .null,
+            "tier": .number(Double(n.tier + 1)), "repeat": .number(Double(n.repetition)),
+            "known_solution": n.solution.map(JSONValue.string) ?? .null, "link": n.link.map(JSONValue.string) ?? .null,
+        ])
+    }
+
+    /// The first 8 characters of the id: what people type in an SMS reply.
+    static func shortID(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
+}
+
+extension String {
+    func truncated(_ limit: Int) -> String { count <= limit ? self : String(prefix(limit - 1)) + "…" }
+}

@@ -1,0 +1,220 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OwlCore
+
+/// Sends through the real providers: Slack Web API, Mattermost incoming webhooks, Twilio's REST API and signed
+/// outbound webhooks. Credentials come from the tenant's configuration (secrets decrypted on use); base URLs can be
+/// pointed elsewhere (`slack_api_url`, `twilio_api_url`), which is how tests talk to local servers.
+struct LiveNotificationSender: NotificationSender {
+    let http: HTTPClient
+    let config: TenantConfigService
+    /// Public base URL for Twilio's callbacks when the tenant sets none.
+    let publicURL: String?
+    var timeout: TimeAmount = .seconds(10)
+
+    func send(_ bundle: OutboundBundle, tenant: Tenant) async -> DeliveryOutcome {
+        do {
+            switch bundle.method {
+            case .slackDM, .slackChannel: return try await slack(bundle, tenant)
+            case .mattermost: return try await mattermost(bundle, tenant)
+            case .sms, .phone: return try await twilio(bundle, tenant)
+            case .webhook: return try await webhook(bundle, tenant)
+            }
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout {
+            return .retryable("timed out", retryAfter: nil)
+        } catch {
+            return .retryable("\(error)", retryAfter: nil)
+        }
+    }
+
+    var notices: (OutboundBundle) -> [AlertNotice] { { $0.payloads.compactMap(OutboundPayload.notice(from:)) } }
+
+    // MARK: Slack
+
+    func slack(_ bundle: OutboundBundle, _ tenant: Tenant) async throws -> DeliveryOutcome {
+        guard let token = try await config.secret("slack_bot_token", tenantID: tenant.id) else { return .permanent("slack_bot_token is not configured") }
+        let base = try await setting("slack_api_url", tenant) ?? "https://slack.com/api"
+        var channel = bundle.recipient
+        if bundle.method == .slackDM {
+            let opened = try await slackCall(base + "/conversations.open", token: token, body: .object(["users": .string(bundle.recipient)]))
+            guard case .success(let json) = opened else { return opened.outcome }
+            guard let id = json.objectValue?["channel"]?.objectValue?["id"]?.stringValue else { return .permanent("conversations.open returned no channel") }
+            channel = id
+        }
+        var references: [String] = []
+        for payload in bundle.payloads {
+            guard var message = payload.objectValue?["slack"]?.objectValue else { continue }
+            message["channel"] = .string(channel)
+            let posted = try await slackCall(base + "/chat.postMessage", token: token, body: .object(message))
+            guard case .success(let json) = posted else { return posted.outcome }
+            references.append("\(json.objectValue?["channel"]?.stringValue ?? channel):\(json.objectValue?["ts"]?.stringValue ?? "")")
+        }
+        return .delivered(reference: references.joined(separator: ","))
+    }
+
+    enum SlackResult { case success(JSONValue), failure(DeliveryOutcome)
+        var outcome: DeliveryOutcome { if case .failure(let o) = self { o } else { .delivered(reference: nil) } }
+    }
+
+    /// Slack answers 200 with `ok: false` for most errors; `ratelimited` and server errors are worth retrying.
+    func slackCall(_ url: String, token: String, body: JSONValue) async throws -> SlackResult {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.body = .bytes(ByteBuffer(string: body.jsonText()))
+        let response = try await http.execute(request, timeout: timeout)
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return .failure(failed) }
+        let json = JSONValue.parse(text) ?? .null
+        guard case .bool(true)? = json.objectValue?["ok"] else {
+            let error = json.objectValue?["error"]?.stringValue ?? "unknown_error"
+            return .failure(["ratelimited", "internal_error", "service_unavailable", "fatal_error", "request_timeout"].contains(error)
+                            ? .retryable("slack: \(error)", retryAfter: nil) : .permanent("slack: \(error)"))
+        }
+        return .success(json)
+    }
+
+    // MARK: Mattermost
+
+    func mattermost(_ bundle: OutboundBundle, _ tenant: Tenant) async throws -> DeliveryOutcome {
+        guard let url = try await config.secret("mattermost_webhook_url", tenantID: tenant.id) else {
+            return .permanent("mattermost_webhook_url is not configured")
+        }
+        for payload in bundle.payloads {
+            guard let message = payload.objectValue?["mattermost"] else { continue }
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: message.jsonText()))
+            let response = try await http.execute(request, timeout: timeout)
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return failed }
+        }
+        return .delivered(reference: nil)
+    }
+
+    // MARK: Twilio
+
+    func twilio(_ bundle: OutboundBundle, _ tenant: Tenant) async throws -> DeliveryOutcome {
+        guard let sid = try await setting("twilio_account_sid", tenant), let from = try await setting("twilio_from_number", tenant),
+              let token = try await config.secret("twilio_auth_token", tenantID: tenant.id) else {
+            return .permanent("twilio_account_sid, twilio_from_number and twilio_auth_token must be configured")
+        }
+        let base = try await setting("twilio_api_url", tenant) ?? "https://api.twilio.com"
+        let notices = notices(bundle)
+        var form: [(String, String)] = [("To", bundle.recipient), ("From", from)]
+        let resource: String
+        if bundle.method == .sms {
+            resource = "Messages.json"
+            form.append(("Body", AlertMessages.smsBundle(notices)))
+        } else {
+            resource = "Calls.json"
+            guard let callbackBase = try await setting("public_base_url", tenant) ?? publicURL else {
+                return .permanent("a public URL (public_base_url or NIGHTOWL_PUBLIC_URL) is needed for Twilio's callbacks")
+            }
+            let ids = notices.map { $0.alertID.uuidString.lowercased() }.joined(separator: ",")
+            form.append(("Twiml", TwiML.call(speech: AlertMessages.speech(notices),
+                                             gatherURL: "\(callbackBase)/api/v1/twilio/voice?tenant=\(tenant.slug.value)&alert_ids=\(ids)")))
+        }
+        var request = HTTPClientRequest(url: "\(base)/2010-04-01/Accounts/\(sid)/\(resource)")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Basic " + Data("\(sid):\(token)".utf8).base64EncodedString())
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(form)))
+        let response = try await http.execute(request, timeout: timeout)
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return failed }
+        return .delivered(reference: JSONValue.parse(text)?.objectValue?["sid"]?.stringValue)
+    }
+
+    // MARK: Webhook
+
+    func webhook(_ bundle: OutboundBundle, _ tenant: Tenant) async throws -> DeliveryOutcome {
+        let secret = try await config.secret("webhook_signing_secret", tenantID: tenant.id)
+        let events = bundle.payloads.compactMap { $0.objectValue?["webhook"] }
+        let body = (events.count == 1 ? events[0] : .object(["event": "alert.escalated.batch", "events": .array(events)])).jsonText()
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        var request = HTTPClientRequest(url: bundle.recipient)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Owl-Timestamp", value: timestamp)
+        if let secret { request.headers.add(name: "X-Owl-Signature", value: WebhookSignature.sign(body: body, timestamp: timestamp, secret: secret)) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: timeout)
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return failed }
+        return .delivered(reference: nil)
+    }
+
+    // MARK: Shared
+
+    /// nil for 2xx; 429 and 5xx retry (after Retry-After when given); other statuses are final.
+    static func classify(_ status: HTTPResponseStatus, retryAfter: String?, body: String) -> DeliveryOutcome? {
+        let code = Int(status.code)
+        if (200..<300).contains(code) { return nil }
+        let detail = "HTTP \(code): \(body.prefix(200))"
+        if code == 429 || code >= 500 { return .retryable(detail, retryAfter: retryAfter.flatMap(TimeInterval.init)) }
+        return .permanent(detail)
+    }
+
+    func setting(_ name: String, _ tenant: Tenant) async throws -> String? {
+        try await config.setting(name, tenantID: tenant.id)?.stringValue
+    }
+}
+
+/// `application/x-www-form-urlencoded`, as Twilio reads it.
+enum FormEncoding {
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+
+    static func escape(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text }
+
+    /// Parses a form body; `+` is a space.
+    static func decode(_ body: String) -> [(String, String)] {
+        body.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func clean(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            guard let key = parts.first else { return nil }
+            return (clean(key), parts.count > 1 ? clean(parts[1]) : "")
+        }
+    }
+}
+
+/// TwiML documents for calls.
+enum TwiML {
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// Says the alert and gathers one digit, posted to `gatherURL`.
+    static func call(speech: String, gatherURL: String) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?><Response><Gather numDigits="1" timeout="10" action="\(escape(gatherURL))" method="POST">\
+        <Say>\(escape(speech))</Say></Gather><Say>No key was pressed. The alert stays open. Goodbye.</Say></Response>
+        """
+    }
+
+    static func say(_ text: String) -> String {
+        #"<?xml version="1.0" encoding="UTF-8"?><Response><Say>\#(escape(text))</Say></Response>"#
+    }
+
+    static func message(_ text: String) -> String {
+        #"<?xml version="1.0" encoding="UTF-8"?><Response><Message>\#(escape(text))</Message></Response>"#
+    }
+}
+
+/// `X-Owl-Signature` of outbound webhooks: `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<body>`.
+enum WebhookSignature {
+    static func sign(body: String, timestamp: String, secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + APIKeyMaterial.hex(mac)
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import OwlCore
+import PostgresNIO
+
+/// Messages claimed together for one recipient and method: one delivery.
+struct OutboundBundle: Sendable {
+    var ids: [UUID]
+    var alertIDs: [UUID]
+    var method: NotificationMethod
+    var mode: String
+    var recipient: String
+    var payloads: [JSONValue]
+}
+
+/// What a delivery came to.
+enum DeliveryOutcome: Sendable, Equatable {
+    case delivered(reference: String?)
+    /// Worth trying again (5xx, 429, network errors, timeouts), after `retryAfter` when the provider says so.
+    case retryable(String, retryAfter: TimeInterval?)
+    /// Never retried (4xx, provider refusals, missing configuration).
+    case permanent(String)
+}
+
+/// Sends bundles in live mode; tests give their own or point the live one at local servers.
+protocol NotificationSender: Sendable {
+    func send(_ bundle: OutboundBundle, tenant: Tenant) async -> DeliveryOutcome
+}
+
+/// Delivers the outbox. Rows are claimed with `FOR UPDATE SKIP LOCKED` and leased while they are sent, so two workers
+/// never send the same row; a worker that dies mid-send leaves a lease that expires and the row is tried again.
+/// Calls and SMS to one number are limited to one per `personalInterval`: what arrives meanwhile waits and goes out
+/// as one bundled message; Slack and webhooks are bundled the same way within `channelInterval`. Failures are
+/// retried with exponential backoff on 5xx, 429 and network errors, never on 4xx; when every message of an
+/// escalation step has failed for good, the alert's next tier is made due at once.
+public struct NotificationDispatcher: Sendable {
+    let database: Database
+    let logger: Logger
+    let sender: any NotificationSender
+    let now: @Sendable () -> Date
+
+    static let personalInterval: TimeInterval = 60
+    static let channelInterval: TimeInterval = 5
+    static let maxAttempts = 5
+    static let lease: TimeInterval = 120
+
+    init(database: Database, logger: Logger, sender: any NotificationSender, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.logger = logger
+        self.sender = sender
+        self.now = now
+    }
+
+    /// Backoff before attempt `attempt + 1`: 10 s, 20 s, 40 s, … capped at 10 minutes, or what the provider asked for.
+    static func backoff(afterAttempt attempt: Int, retryAfter: TimeInterval?) -> TimeInterval {
+        if let retryAfter { return min(max(retryAfter, 1), 3_600) }
+        return min(10 * pow(2, Double(max(attempt - 1, 0))), 600)
+    }
+
+    static func interval(for method: NotificationMethod) -> TimeInterval {
+        method == .sms || method == .phone ? personalInterval : channelInterval
+    }
+
+    @discardableResult
+    public func drain() async throws -> Int {
+        var sent = 0
+        for tenant in try await TenantStore(database: database).list() {
+            do { sent += try await drain(tenant) } catch {
+                logger.error("notification delivery failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
+            }
+        }
+        return sent
+    }
+
+    public func drain(_ tenant: Tenant) async throws -> Int {
+        var total = 0
+        while true {
+            let bundles = try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await claim(on: $0) }
+            if bundles.isEmpty { return total }
+            for bundle in bundles {
+                let outcome = bundle.mode == "sandbox" ? .delivered(reference: nil) : await sender.send(bundle, tenant: tenant)
+                try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await settle(bundle, outcome, on: $0) }
+                total += 1
+            }
+        }
+    }
+
+    /// Claims due rows, cancelling those whose alert no longer needs them and holding back those a rate limit covers.
+    func claim(on connection: PostgresConnection) async throws -> [OutboundBundle] {
+        let instant = now()
+        let rows = try await connection.query("""
+            SELECT o.id, o.alert_id, o.method, o.mode, o.recipient, o.payload::text, a.status
+            FROM notification_outbox o LEFT JOIN alerts a ON a.id = o.alert_id
+            WHERE (o.status = 'pending' OR (o.status = 'sending' AND o.lease_until < \(instant))) AND o.next_attempt_at <= \(instant)
+            ORDER BY o.next_attempt_at, o.created_at LIMIT 50
+            FOR UPDATE OF o SKIP LOCKED
+            """, logger: logger)
+        var candidates: [(id: UUID, alert: UUID?, method: NotificationMethod, mode: String, recipient: String, payload: JSONValue, status: String?)] = []
+        for try await (id, alert, method, mode, recipient, payload, status) in rows.decode((UUID, UUID?, String, String, String, String, String?).self) {
+            guard let method = NotificationMethod(rawValue: method) else { continue }
+            candidates.append((id, alert, method, mode, recipient, JSONValue.parse(payload) ?? .null, status))
+        }
+        var cancelled: [UUID] = []
+        var groups: [String: OutboundBundle] = [:]
+        var order: [String] = []
+        for c in candidates {
+            if c.alert != nil, c.status != "firing" { cancelled.append(c.id); continue }
+            let key = "\(c.method.rawValue)|\(c.recipient)"
+            if groups[key] == nil {
+                groups[key] = OutboundBundle(ids: [], alertIDs: [], method: c.method, mode: c.mode, recipient: c.recipient, payloads: [])
+                order.append(key)
+            }
+            groups[key]!.ids.append(c.id)
+            if let alert = c.alert { groups[key]!.alertIDs.append(alert) }
+            groups[key]!.payloads.append(c.payload)
+        }
+        if !cancelled.isEmpty {
+            try await connection.query("""
+                UPDATE notification_outbox SET status = 'cancelled', last_error = 'the alert was acknowledged or resolved'
+                WHERE id = ANY(\(cancelled))
+                """, logger: logger)
+        }
+        var claimed: [OutboundBundle] = []
+        for key in order {
+            guard let bundle = groups[key] else { continue }
+            let limit = Self.interval(for: bundle.method)
+            var last: Date?
+            for try await at in try await connection.query("""
+                SELECT max(sent_at) FROM notification_outbox
+                WHERE method = \(bundle.method.rawValue) AND recipient = \(bundle.recipient) AND status IN ('sent', 'sandboxed')
+                """, logger: logger).decode(Date?.self) { last = at }
+            if let last, instant.timeIntervalSince(last) < limit {
+                try await connection.query("""
+                    UPDATE notification_outbox SET next_attempt_at = \(last.addingTimeInterval(limit)), status = 'pending'
+                    WHERE id = ANY(\(bundle.ids))
+                    """, logger: logger)
+                continue
+            }
+            try await connection.query("""
+                UPDATE notification_outbox SET status = 'sending', lease_until = \(instant.addingTimeInterval(Self.lease)), attempts = attempts + 1
+                WHERE id = ANY(\(bundle.ids))
+                """, logger: logger)
+            claimed.append(bundle)
+        }
+        return claimed
+    }
+
+    /// Records the outcome on the rows and their escalation events.
+    func settle(_ bundle: OutboundBundle, _ outcome: DeliveryOutcome, on connection: PostgresConnection) async throws {
+        let instant = now()
+        switch outcome {
+        case .delivered(let reference):
+            let status = bundle.mode == "sandbox" ? "sandboxed" : "sent"
+            try await connection.query("""
+                UPDATE notification_outbox SET status = \(status), sent_at = \(instant), lease_until = NULL, provider_reference = \(reference),
+                    last_error = NULL
+                WHERE id = ANY(\(bundle.ids))
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE escalation_events SET outcome = \(status), error = NULL WHERE notification_id = ANY(\(bundle.ids))
+                """, logger: logger)
+        case .retryable(let error, let retryAfter):
+            var attempts = 0
+            for try await n in try await connection.query("SELECT max(attempts) FROM notification_outbox WHERE id = ANY(\(bundle.ids))",
+                                                          logger: logger).decode(Int?.self) { attempts = n ?? 0 }
+            if attempts >= Self.maxAttempts {
+                try await fail(bundle, error: "\(error) (gave up after \(attempts) attempts)", at: instant, on: connection)
+            } else {
+                try await connection.query("""
+                    UPDATE notification_outbox SET status = 'pending', lease_until = NULL, last_error = \(error),
+                        next_attempt_at = \(instant.addingTimeInterval(Self.backoff(afterAttempt: attempts, retryAfter: retryAfter)))
+                    WHERE id = ANY(\(bundle.ids))
+                    """, logger: logger)
+                try await connection.query("""
+                    UPDATE escalation_events SET outcome = 'retrying', error = \(error) WHERE notification_id = ANY(\(bundle.ids))
+                    """, logger: logger)
+            }
+        case .permanent(let error):
+            try await fail(bundle, error: error, at: instant, on: connection)
+        }
+    }
+
+    /// A failure for good. When no message of the alert's step can still arrive, its next tier is due now.
+    func fail(_ bundle: OutboundBundle, error: String, at instant: Date, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            UPDATE notification_outbox SET status = 'failed', lease_until = NULL, last_error = \(error) WHERE id = ANY(\(bundle.ids))
+            """, logger: logger)
+        try await connection.query("""
+            UPDATE escalation_events SET outcome = 'failed', error = \(error) WHERE notification_id = ANY(\(bundle.ids))
+            """, logger: logger)
+        try await connection.query("""
+            UPDATE escalation_state e SET next_at = \(instant)
+            FROM (SELECT DISTINCT alert_id, step FROM notification_outbox WHERE id = ANY(\(bundle.ids)) AND alert_id IS NOT NULL) f
+            WHERE e.alert_id = f.alert_id AND e.finished_at IS NULL AND e.next_step = f.step + 1 AND e.next_at > \(instant)
+              AND NOT EXISTS (SELECT 1 FROM notification_outbox o WHERE o.alert_id = f.alert_id AND o.step = f.step
+                              AND o.status IN ('pending', 'sending', 'sent', 'sandboxed'))
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,172 @@
+import Crypto
+import Foundation
+import Hummingbird
+import OwlCore
+import PostgresNIO
+
+/// Twilio's callbacks: the voice call's keypress (1 acknowledges, 2 escalates), direct acknowledge/escalate URLs and
+/// SMS replies (`ACK`/`ESC`, any case, with or without the alert id). Every request must carry a valid
+/// `X-Twilio-Signature` for the tenant's auth token, else 403; the tenant comes from the callback URL (`?tenant=`).
+struct TwilioRoutes {
+    let platform: Platform
+
+    func register(on routes: OwlRouter) {
+        routes.signed(.post, "/api/v1/twilio/voice", voice)
+        routes.signed(.post, "/api/v1/twilio/acknowledge", acknowledge)
+        routes.signed(.post, "/api/v1/twilio/escalate", escalate)
+        routes.signed(.post, "/api/v1/twilio/sms", sms)
+    }
+
+    /// The gathered digit of a call (or the call's start, when Twilio asks for instructions).
+    @Sendable func voice(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+        let call = try await verified(request)
+        let ids = call.alertIDs
+        switch call.form["Digits"] {
+        case "1":
+            let count = try await act(.acknowledge, ids, by: "phone:\(call.form["To"] ?? "?")", call: call, context: context)
+            return Self.twiml(TwiML.say(count > 0 ? "Acknowledged. Thank you." : "The alert was already acknowledged or resolved."))
+        case "2":
+            _ = try await act(.escalate, ids, by: "phone:\(call.form["To"] ?? "?")", call: call, context: context)
+            return Self.twiml(TwiML.say("Escalating to the next tier. Goodbye."))
+        default:
+            let path = "/api/v1/twilio/voice?tenant=\(call.tenant.slug.value)&alert_ids=\(ids.map { $0.uuidString.lowercased() }.joined(separator: ","))"
+            return Self.twiml(TwiML.call(speech: "Press 1 to acknowledge. Press 2 to escalate.", gatherURL: call.base + path))
+        }
+    }
+
+    @Sendable func acknowledge(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+        let call = try await verified(request)
+        let count = try await act(.acknowledge, call.alertIDs, by: "phone:\(call.form["To"] ?? call.form["From"] ?? "?")", call: call, context: context)
+        return Self.twiml(TwiML.say(count > 0 ? "Acknowledged. Thank you." : "Nothing to acknowledge."))
+    }
+
+    @Sendable func escalate(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+        let call = try await verified(request)
+        _ = try await act(.escalate, call.alertIDs, by: "phone:\(call.form["To"] ?? call.form["From"] ?? "?")", call: call, context: context)
+        return Self.twiml(TwiML.say("Escalating to the next tier. Goodbye."))
+    }
+
+    /// `ACK`, `ESC`, `ack 1a2b3c4d`: without an id, the firing alerts last sent to this number.
+    @Sendable func sms(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+        let call = try await verified(request)
+        guard let reply = SMSReply.parse(call.form["Body"] ?? "") else {
+            return Self.twiml(TwiML.message("Reply ACK to acknowledge or ESC to escalate, optionally followed by the alert id."))
+        }
+        let from = call.form["From"] ?? ""
+        let ids = try await platform.database.withTenant(call.tenant.slug) { connection -> [UUID] in
+            let rows = try await connection.query("""
+                SELECT DISTINCT o.alert_id FROM notification_outbox o JOIN alerts a ON a.id = o.alert_id
+                WHERE o.method = 'sms' AND o.recipient = \(from) AND o.status IN ('sent', 'sandboxed') AND a.status = 'firing'
+                  AND (\(reply.alertPrefix)::text IS NULL OR a.id::text LIKE \(reply.alertPrefix ?? "") || '%')
+                """, logger: platform.logger)
+            var ids: [UUID] = []
+            for try await id in rows.decode(UUID.self) { ids.append(id) }
+            return ids
+        }
+        guard !ids.isEmpty else { return Self.twiml(TwiML.message("No open alert matches. Nothing changed.")) }
+        let count = try await act(reply.action, ids, by: "sms:\(from)", call: call, context: context)
+        let verb = reply.action == .acknowledge ? "Acknowledged" : "Escalated"
+        return Self.twiml(TwiML.message("\(verb) \(count) alert\(count == 1 ? "" : "s")."))
+    }
+
+    // MARK: Shared
+
+    enum Action { case acknowledge, escalate }
+
+    /// Acknowledges (stopping escalation) or escalates (the next tier now) the firing alerts among `ids`.
+    func act(_ action: Action, _ ids: [UUID], by actor: String, call: VerifiedCallback, context: OwlRequestContext) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let store = AlertStore(logger: platform.logger)
+        let changed = try await platform.database.withTenant(call.tenant.slug, actor: actor) { connection -> [UUID] in
+            var changed: [UUID] = []
+            for id in ids {
+                switch action {
+                case .acknowledge:
+                    if try await store.acknowledge(id, by: actor, on: connection) != nil { changed.append(id) }
+                case .escalate:
+                    let rows = try await connection.query("""
+                        UPDATE escalation_state e SET next_at = now() FROM alerts a
+                        WHERE e.alert_id = \(id) AND a.id = e.alert_id AND a.status = 'firing' AND e.finished_at IS NULL RETURNING e.alert_id
+                        """, logger: platform.logger)
+                    for try await _ in rows { changed.append(id) }
+                }
+            }
+            if action == .acknowledge { try await store.notify(tenant: call.tenant.slug, event: "acknowledged", ids: changed, on: connection) }
+            return changed
+        }
+        for id in changed {
+            await platform.audit.record(AuditEntry(actor: actor, actorType: "twilio", action: action == .acknowledge ? "alert.acknowledge" : "alert.escalate",
+                                                   resource: "alert", resourceID: id.uuidString, diff: nil, requestID: context.requestID,
+                                                   ipAddress: context.remoteAddress), tenant: call.tenant.slug)
+        }
+        return changed.count
+    }
+
+    struct VerifiedCallback: Sendable {
+        var tenant: Tenant
+        var form: [String: String]
+        var query: Query
+        var base: String
+        var alertIDs: [UUID] {
+            let raw = (query["alert_ids"] ?? query["alert_id"] ?? "").split(separator: ",")
+            return raw.compactMap { UUID(uuidString: String($0)) }
+        }
+    }
+
+    /// Checks `X-Twilio-Signature` against the URL Twilio called and the form it posted; 403 otherwise.
+    func verified(_ request: Request) async throws -> VerifiedCallback {
+        let query = Query(request)
+        guard let slug = query["tenant"].flatMap(TenantSlug.init),
+              let tenant = try await TenantStore(database: platform.database).find(slug: slug) else {
+            throw APIError.forbidden("unknown tenant or missing signature")
+        }
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let form = FormEncoding.decode(String(buffer: body))
+        guard let token = try await platform.tenantConfig.secret("twilio_auth_token", tenantID: tenant.id),
+              let signature = request.headers[.init("X-Twilio-Signature")!] else {
+            throw APIError.forbidden("missing or invalid X-Twilio-Signature")
+        }
+        let base = try await platform.tenantConfig.setting("public_base_url", tenantID: tenant.id)?.stringValue ?? platform.baseURL(for: request)
+        let url = base + request.uri.description
+        guard ConstantTime.equal(TwilioSignature.sign(url: url, form: form, authToken: token), signature) else {
+            throw APIError.forbidden("missing or invalid X-Twilio-Signature")
+        }
+        var fields: [String: String] = [:]
+        for (key, value) in form { fields[key] = value }
+        return VerifiedCallback(tenant: tenant, form: fields, query: query, base: base)
+    }
+
+    static func twiml(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/xml; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Twilio's request signature: base64 of HMAC-SHA1, keyed with the auth token, over the full URL followed by every
+/// POST parameter's name and value, sorted by name.
+enum TwilioSignature {
+    static func sign(url: String, form: [(String, String)], authToken: String) -> String {
+        let data = url + form.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { $0.0 + $0.1 }.joined()
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(data.utf8), using: SymmetricKey(data: Data(authToken.utf8)))
+        return Data(mac).base64EncodedString()
+    }
+}
+
+/// An SMS reply: `ACK`/`ESC`, any case, optionally followed by (a prefix of) the alert id.
+struct SMSReply: Equatable {
+    var action: TwilioRoutes.Action
+    var alertPrefix: String?
+
+    static func parse(_ body: String) -> SMSReply? {
+        let words = body.trimmingCharacters(in: .whitespacesAndNewlines).split(whereSeparator: \.isWhitespace)
+        guard let first = words.first?.uppercased(), words.count <= 2 else { return nil }
+        let action: TwilioRoutes.Action
+        switch first {
+        case "ACK", "ACKNOWLEDGE", "1": action = .acknowledge
+        case "ESC", "ESCALATE", "2": action = .escalate
+        default: return nil
+        }
+        let prefix = words.count == 2 ? words[1].lowercased() : nil
+        if let prefix, !(4...36).contains(prefix.count) || !prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) { return nil }
+        return SMSReply(action: action, alertPrefix: prefix)
+    }
+}
