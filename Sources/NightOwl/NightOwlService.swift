@@ -21,6 +21,7 @@ public enum NightOwlService {
                 CalendarRoutes(platform: platform, oncall: oncall).register(on: routes)
                 EscalationRoutes(platform: platform).register(on: routes)
                 TwilioRoutes(platform: platform).register(on: routes)
+                SlackRoutes(platform: platform).register(on: routes)
             },
             seed: SampleServices.seed,
             seedDemo: DemoKnowledgeBase.seed,

@@ -183,7 +183,7 @@ struct AlertStore {
     /// Tells listeners (the escalation engine) what happened, when the transaction commits. An acknowledgement or a
     /// resolution also ends the alerts' escalation and cancels their unsent messages in the same transaction.
     func notify(tenant: TenantSlug, event: String, ids: [UUID], on connection: PostgresConnection) async throws {
-        if event != "created", !ids.isEmpty {
+        if event == "acknowledged" || event == "resolved", !ids.isEmpty {
             try await connection.query("""
                 UPDATE escalation_state SET finished_at = now(), finish_reason = \(event) WHERE alert_id = ANY(\(ids)) AND finished_at IS NULL
                 """, logger: logger)

@@ -23,10 +23,10 @@ struct TwilioRoutes {
         let ids = call.alertIDs
         switch call.form["Digits"] {
         case "1":
-            let count = try await act(.acknowledge, ids, by: "phone:\(call.form["To"] ?? "?")", call: call, context: context)
+            let count = try await AlertActions(platform: platform).perform(.acknowledge, ids, actorType: "twilio", by: "phone:\(call.form["To"] ?? "?")", tenant: call.tenant, context: context)
             return Self.twiml(TwiML.say(count > 0 ? "Acknowledged. Thank you." : "The alert was already acknowledged or resolved."))
         case "2":
-            _ = try await act(.escalate, ids, by: "phone:\(call.form["To"] ?? "?")", call: call, context: context)
+            _ = try await AlertActions(platform: platform).perform(.escalate, ids, actorType: "twilio", by: "phone:\(call.form["To"] ?? "?")", tenant: call.tenant, context: context)
             return Self.twiml(TwiML.say("Escalating to the next tier. Goodbye."))
         default:
             let path = "/api/v1/twilio/voice?tenant=\(call.tenant.slug.value)&alert_ids=\(ids.map { $0.uuidString.lowercased() }.joined(separator: ","))"
@@ -36,13 +36,13 @@ struct TwilioRoutes {
 
     @Sendable func acknowledge(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
         let call = try await verified(request)
-        let count = try await act(.acknowledge, call.alertIDs, by: "phone:\(call.form["To"] ?? call.form["From"] ?? "?")", call: call, context: context)
+        let count = try await AlertActions(platform: platform).perform(.acknowledge, call.alertIDs, actorType: "twilio", by: "phone:\(call.form["To"] ?? call.form["From"] ?? "?")", tenant: call.tenant, context: context)
         return Self.twiml(TwiML.say(count > 0 ? "Acknowledged. Thank you." : "Nothing to acknowledge."))
     }
 
     @Sendable func escalate(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
         let call = try await verified(request)
-        _ = try await act(.escalate, call.alertIDs, by: "phone:\(call.form["To"] ?? call.form["From"] ?? "?")", call: call, context: context)
+        _ = try await AlertActions(platform: platform).perform(.escalate, call.alertIDs, actorType: "twilio", by: "phone:\(call.form["To"] ?? call.form["From"] ?? "?")", tenant: call.tenant, context: context)
         return Self.twiml(TwiML.say("Escalating to the next tier. Goodbye."))
     }
 
@@ -64,43 +64,12 @@ struct TwilioRoutes {
             return ids
         }
         guard !ids.isEmpty else { return Self.twiml(TwiML.message("No open alert matches. Nothing changed.")) }
-        let count = try await act(reply.action, ids, by: "sms:\(from)", call: call, context: context)
+        let count = try await AlertActions(platform: platform).perform(reply.action, ids, actorType: "twilio", by: "sms:\(from)", tenant: call.tenant, context: context)
         let verb = reply.action == .acknowledge ? "Acknowledged" : "Escalated"
         return Self.twiml(TwiML.message("\(verb) \(count) alert\(count == 1 ? "" : "s")."))
     }
 
     // MARK: Shared
-
-    enum Action { case acknowledge, escalate }
-
-    /// Acknowledges (stopping escalation) or escalates (the next tier now) the firing alerts among `ids`.
-    func act(_ action: Action, _ ids: [UUID], by actor: String, call: VerifiedCallback, context: OwlRequestContext) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        let store = AlertStore(logger: platform.logger)
-        let changed = try await platform.database.withTenant(call.tenant.slug, actor: actor) { connection -> [UUID] in
-            var changed: [UUID] = []
-            for id in ids {
-                switch action {
-                case .acknowledge:
-                    if try await store.acknowledge(id, by: actor, on: connection) != nil { changed.append(id) }
-                case .escalate:
-                    let rows = try await connection.query("""
-                        UPDATE escalation_state e SET next_at = now() FROM alerts a
-                        WHERE e.alert_id = \(id) AND a.id = e.alert_id AND a.status = 'firing' AND e.finished_at IS NULL RETURNING e.alert_id
-                        """, logger: platform.logger)
-                    for try await _ in rows { changed.append(id) }
-                }
-            }
-            if action == .acknowledge { try await store.notify(tenant: call.tenant.slug, event: "acknowledged", ids: changed, on: connection) }
-            return changed
-        }
-        for id in changed {
-            await platform.audit.record(AuditEntry(actor: actor, actorType: "twilio", action: action == .acknowledge ? "alert.acknowledge" : "alert.escalate",
-                                                   resource: "alert", resourceID: id.uuidString, diff: nil, requestID: context.requestID,
-                                                   ipAddress: context.remoteAddress), tenant: call.tenant.slug)
-        }
-        return changed.count
-    }
 
     struct VerifiedCallback: Sendable {
         var tenant: Tenant
@@ -153,13 +122,13 @@ enum TwilioSignature {
 
 /// An SMS reply: `ACK`/`ESC`, any case, optionally followed by (a prefix of) the alert id.
 struct SMSReply: Equatable {
-    var action: TwilioRoutes.Action
+    var action: AlertActions.Action
     var alertPrefix: String?
 
     static func parse(_ body: String) -> SMSReply? {
         let words = body.trimmingCharacters(in: .whitespacesAndNewlines).split(whereSeparator: \.isWhitespace)
         guard let first = words.first?.uppercased(), words.count <= 2 else { return nil }
-        let action: TwilioRoutes.Action
+        let action: AlertActions.Action
         switch first {
         case "ACK", "ACKNOWLEDGE", "1": action = .acknowledge
         case "ESC", "ESCALATE", "2": action = .escalate

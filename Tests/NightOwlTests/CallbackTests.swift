@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OwlCore
+import OwlTestSupport
+import Testing
+@testable import NightOwl
+
+@Suite struct CallbackTests {
+    @Test func slackButtonsAreVerifiedAndAcknowledge() async throws {
+        let s = try await EscalationScenario.make()
+        let id = s.alertID.uuidString.lowercased()
+        try await s.f.app.test { client in
+            _ = try await client.call(.put, "/api/v1/admin/config", key: s.f.key, json: #"{"secrets":{"slack_signing_secret":"8f742231b10e8888abcd99yyyzzz85a5"}}"#)
+            let payload = #"{"type":"block_actions","user":{"id":"U0ANNA"},"actions":[{"action_id":"ack_alert","value":"\#(id)"}]}"#
+            let body = FormEncoding.encode([("payload", payload)])
+            func post(timestamp: Date, secret: String = "8f742231b10e8888abcd99yyyzzz85a5") async throws -> TestResponse {
+                let ts = String(Int(timestamp.timeIntervalSince1970))
+                return try await client.execute(uri: "/api/v1/slack/interactions?tenant=\(s.f.tenant.slug.value)", method: .post,
+                                                headers: [.contentType: "application/x-www-form-urlencoded",
+                                                          .init("X-Slack-Request-Timestamp")!: ts,
+                                                          .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)],
+                                                body: ByteBuffer(string: body))
+            }
+            #expect(try await post(timestamp: Date(), secret: "not-the-secret").status == .forbidden)
+            #expect(try await post(timestamp: Date().addingTimeInterval(-301)).status == .forbidden, "older than five minutes")
+            let pressed = try await post(timestamp: Date())
+            #expect(pressed.status == .ok && pressed.json["text"]?.stringValue?.contains("Acknowledged by <@U0ANNA>") == true, "\(pressed.text)")
+            let alert = try await client.call(.get, "/api/v1/alerts/\(id)", key: s.f.key)
+            #expect(alert.json["status"]?.stringValue == "acknowledged")
+            #expect(alert.json["acknowledged_by"]?.stringValue?.hasPrefix("anna-") == true, "the Slack member is the user with that id")
+        }
+    }
+
+    /// `ack` without an id acknowledges the open alerts last sent to that number; `ESC <id>` escalates at once.
+    @Test func smsRepliesAcknowledgeAndEscalate() async throws {
+        let s = try await EscalationScenario.make()
+        let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        _ = try await s.dispatcher(clock).drain(s.f.tenant)
+        let path = "/api/v1/twilio/sms?tenant=\(s.f.tenant.slug.value)"
+        let id = s.alertID.uuidString.lowercased()
+        try await s.f.app.test { client in
+            let unknown = try await s.twilioPost(client, path, form: [("From", "+4915100000001"), ("Body", "hello")])
+            #expect(unknown.text.contains("Reply ACK to acknowledge or ESC to escalate"))
+            let escalated = try await s.twilioPost(client, path, form: [("From", "+4915100000001"), ("Body", "esc \(id.prefix(8))")])
+            #expect(escalated.text.contains("Escalated 1 alert."), "\(escalated.text)")
+            let acknowledged = try await s.twilioPost(client, path, form: [("From", "+4915100000001"), ("Body", "Ack")])
+            #expect(acknowledged.text.contains("<Message>Acknowledged 1 alert.</Message>"), "\(acknowledged.text)")
+            #expect(try await client.call(.get, "/api/v1/alerts/\(id)", key: s.f.key).json["acknowledged_by"]?.stringValue == "sms:+4915100000001")
+            let again = try await s.twilioPost(client, path, form: [("From", "+4915100000001"), ("Body", "ACK")])
+            #expect(again.text.contains("No open alert matches"))
+            let stranger = try await s.twilioPost(client, path, form: [("From", "+4915199999999"), ("Body", "ACK")])
+            #expect(stranger.text.contains("No open alert matches"))
+        }
+        // The escalation made tier 2 due before its timeout, but the acknowledgement came first: nothing more is queued.
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        #expect(try await s.outbox().count == 2)
+    }
+}
