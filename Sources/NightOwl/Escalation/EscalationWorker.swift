@@ -7,10 +7,13 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// `--mode worker`: runs the escalation engine every `pollInterval` and at once when an alert is created,
-/// acknowledged or resolved (PostgreSQL `NOTIFY`), and delivers the outbox every second.
+/// acknowledged or resolved (PostgreSQL `NOTIFY`), and delivers the outbox every second. Handoff notices and the daily
+/// retention job run with the engine's poll.
 public struct EscalationWorker: Service {
     let engine: EscalationEngine
     let dispatcher: NotificationDispatcher
+    let handoffs: HandoffNotifier
+    let retention: RetentionJob
     let database: Database
     let logger: Logger
     var pollInterval: Duration = .seconds(30)
@@ -22,6 +25,8 @@ public struct EscalationWorker: Service {
         dispatcher = NotificationDispatcher(database: environment.database, logger: environment.logger,
                                             sender: LiveNotificationSender(http: environment.http, config: environment.tenantConfig,
                                                                            publicURL: environment.config.publicURL))
+        handoffs = HandoffNotifier(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
+        retention = RetentionJob(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
         database = environment.database
         logger = environment.logger
     }
@@ -40,6 +45,8 @@ public struct EscalationWorker: Service {
                         if notified || ContinuousClock.now - lastTick >= pollInterval {
                             lastTick = ContinuousClock.now
                             do { try await engine.tick() } catch { logger.error("escalation tick failed", metadata: ["error": .string("\(error)")]) }
+                            do { try await handoffs.runAll() } catch { logger.error("handoff notices failed", metadata: ["error": .string("\(error)")]) }
+                            do { try await retention.runDue() } catch { logger.error("retention failed", metadata: ["error": .string("\(error)")]) }
                         }
                         do { try await dispatcher.drain() } catch { logger.error("delivery failed", metadata: ["error": .string("\(error)")]) }
                         try? await Task.sleep(for: deliveryInterval)

@@ -74,6 +74,25 @@ enum AlertMessages {
         return .object(["text": .string(lines.joined(separator: "\n")), "username": "NightOwl"])
     }
 
+    /// Several alerts at once for one Slack channel or person: one message that counts and lists them.
+    static func slackSummary(_ notices: [AlertNotice], channel: String) -> JSONValue {
+        let worst = notices.map(\.severity).max() ?? .warning
+        let lines = notices.prefix(20).map { "• \(emoji($0.severity)) *\($0.severity.rawValue.uppercased())*: \($0.title)" + ($0.service.map { " (\($0))" } ?? "") }
+        let more = notices.count > 20 ? "\n…and \(notices.count - 20) more" : ""
+        return .object([
+            "channel": .string(channel), "text": .string("\(emoji(worst)) \(notices.count) alerts"),
+            "blocks": .array([
+                .object(["type": "header", "text": .object(["type": "plain_text", "text": .string("\(emoji(worst)) \(notices.count) alerts need attention")])]),
+                .object(["type": "section", "text": .object(["type": "mrkdwn", "text": .string((lines.joined(separator: "\n") + more).truncated(2_900))])]),
+            ]),
+        ])
+    }
+
+    static func mattermostSummary(_ notices: [AlertNotice]) -> JSONValue {
+        let lines = notices.prefix(20).map { "- \(emoji($0.severity)) **\($0.severity.rawValue.uppercased())**: \($0.title)" }
+        return .object(["text": .string("#### \(notices.count) alerts need attention\n" + lines.joined(separator: "\n")), "username": "NightOwl"])
+    }
+
     /// SMS, as the spec words it.
     static func sms(_ n: AlertNotice) -> String {
         let place = [n.cluster, n.namespace].compactMap { $0 }.joined(separator: "/")

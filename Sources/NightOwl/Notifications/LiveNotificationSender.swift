@@ -45,7 +45,10 @@ struct LiveNotificationSender: NotificationSender {
             channel = id
         }
         var references: [String] = []
-        for payload in bundle.payloads {
+        // Several alerts for one channel within the limit: one summary message instead of a burst.
+        let messages: [JSONValue] = bundle.payloads.count > 1
+            ? [.object(["slack": AlertMessages.slackSummary(notices(bundle), channel: channel)])] : bundle.payloads
+        for payload in messages {
             guard var message = payload.objectValue?["slack"]?.objectValue else { continue }
             message["channel"] = .string(channel)
             let posted = try await slackCall(base + "/chat.postMessage", token: token, body: .object(message))
@@ -84,7 +87,9 @@ struct LiveNotificationSender: NotificationSender {
         guard let url = try await config.secret("mattermost_webhook_url", tenantID: tenant.id) else {
             return .permanent("mattermost_webhook_url is not configured")
         }
-        for payload in bundle.payloads {
+        let messages: [JSONValue] = bundle.payloads.count > 1
+            ? [.object(["mattermost": AlertMessages.mattermostSummary(notices(bundle))])] : bundle.payloads
+        for payload in messages {
             guard let message = payload.objectValue?["mattermost"] else { continue }
             var request = HTTPClientRequest(url: url)
             request.method = .POST
@@ -110,7 +115,9 @@ struct LiveNotificationSender: NotificationSender {
         let resource: String
         if bundle.method == .sms {
             resource = "Messages.json"
-            form.append(("Body", AlertMessages.smsBundle(notices)))
+            // Alert messages are rendered from their notices (bundled when several); others carry their text.
+            let texts = bundle.payloads.compactMap { $0.objectValue?["alert"] == nil ? $0.objectValue?["sms"]?.stringValue : nil }
+            form.append(("Body", notices.isEmpty ? texts.joined(separator: "\n\n") : AlertMessages.smsBundle(notices)))
         } else {
             resource = "Calls.json"
             guard let callbackBase = try await setting("public_base_url", tenant) ?? publicURL else {

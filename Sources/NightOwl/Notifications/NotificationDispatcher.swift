@@ -159,6 +159,13 @@ public struct NotificationDispatcher: Sendable {
             try await connection.query("""
                 UPDATE escalation_events SET outcome = \(status), error = NULL WHERE notification_id = ANY(\(bundle.ids))
                 """, logger: logger)
+            // A channel message is kept with its alert (`channel:ts`), so later changes can update it.
+            if bundle.method == .slackChannel, bundle.alertIDs.count == 1, let reference, let colon = reference.firstIndex(of: ":") {
+                try await connection.query("""
+                    UPDATE alerts SET slack_channel = \(String(reference[..<colon])), slack_ts = \(String(reference[reference.index(after: colon)...]))
+                    WHERE id = \(bundle.alertIDs[0])
+                    """, logger: logger)
+            }
         case .retryable(let error, let retryAfter):
             var attempts = 0
             for try await n in try await connection.query("SELECT max(attempts) FROM notification_outbox WHERE id = ANY(\(bundle.ids))",
