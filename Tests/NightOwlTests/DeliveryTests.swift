@@ -53,6 +53,15 @@ final class ScriptedSender: NotificationSender, Sendable {
         sender.answers.withLockedValue { $0 = [.permanent("HTTP 400: not a mobile number")] }
         _ = try await dispatcher.drain(s.f.tenant)
         #expect(try await statuses(s) == ["slack_dm failed 2", "sms failed 2"])
+        let attempts = try await s.f.app.database.withTenant(s.f.tenant.slug) { connection -> [String] in
+            var rows: [String] = []
+            for try await (method, outcome) in try await connection.query("""
+                SELECT o.method, a.outcome FROM notification_attempts a JOIN notification_outbox o ON o.id = a.notification_id
+                ORDER BY a.id
+                """, logger: TestDatabase.logger).decode((String, String).self) { rows.append("\(method) \(outcome)") }
+            return rows
+        }
+        #expect(attempts == ["slack_dm retryable", "sms retryable", "slack_dm failed", "sms failed"], "every attempt is recorded")
         // Tier 1 cannot reach anyone: tier 2 is due now, not at minute 5.
         _ = try await s.engine(clock).tick(s.f.tenant)
         #expect(try await statuses(s).count == 4)

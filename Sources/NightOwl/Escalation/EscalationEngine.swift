@@ -19,9 +19,12 @@ public struct EscalationEngine: Sendable {
     let now: @Sendable () -> Date
     /// Where links in messages point (the public URL of the API), if known.
     var publicURL: String?
+    /// Provider modes of the process (environment); tenants' settings win.
+    var defaultModes: [String: String]
 
     public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, publicURL: String? = nil,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                defaultModes: [String: String] = [:], now: @escaping @Sendable () -> Date = { Date() }) {
+        self.defaultModes = defaultModes
         self.database = database
         self.tenantConfig = tenantConfig
         self.logger = logger
@@ -48,7 +51,7 @@ public struct EscalationEngine: Sendable {
     public func tick(_ tenant: Tenant) async throws -> Int {
         let instant = now()
         try await database.withTenant(tenant.slug) { try await discover(at: instant, on: $0) }
-        let settings = try await ProviderSettings.load(tenantConfig, tenant: tenant)
+        let settings = try await ProviderSettings.load(tenantConfig, tenant: tenant, defaults: defaultModes)
         var total = 0
         while true {
             let taken = try await database.withTenant(tenant.slug, actor: "escalation-engine") { connection in

@@ -78,7 +78,7 @@ struct EscalationRoutes {
         let at = input.at ?? now()
         let severity = input.severity ?? .critical
         let tenant = principal.tenant
-        let settings = try await ProviderSettings.load(platform.tenantConfig, tenant: tenant)
+        let settings = try await ProviderSettings.load(platform.tenantConfig, tenant: tenant, defaults: platform.config.providerModes)
         let result = try await platform.database.withTenant(tenant.slug) { connection -> JSONValue in
             guard let policy = try await store.get(id, on: connection) else { throw APIError.notFound("escalation policy") }
             let escalates = severity >= policy.severityThreshold

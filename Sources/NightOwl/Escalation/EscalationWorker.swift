@@ -21,11 +21,12 @@ public struct EscalationWorker: Service {
 
     public init(environment: WorkerEnvironment) {
         engine = EscalationEngine(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger,
-                                  publicURL: environment.config.publicURL)
+                                  publicURL: environment.config.publicURL, defaultModes: environment.config.providerModes)
         dispatcher = NotificationDispatcher(database: environment.database, logger: environment.logger,
                                             sender: LiveNotificationSender(http: environment.http, config: environment.tenantConfig,
                                                                            publicURL: environment.config.publicURL))
-        handoffs = HandoffNotifier(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
+        handoffs = HandoffNotifier(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger,
+                                   defaultModes: environment.config.providerModes)
         retention = RetentionJob(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
         database = environment.database
         logger = environment.logger

@@ -12,8 +12,11 @@ public struct HandoffNotifier: Sendable {
     let tenantConfig: TenantConfigService
     let logger: Logger
     let now: @Sendable () -> Date
+    var defaultModes: [String: String]
 
-    public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, defaultModes: [String: String] = [:],
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.defaultModes = defaultModes
         self.database = database
         self.tenantConfig = tenantConfig
         self.logger = logger
@@ -31,7 +34,7 @@ public struct HandoffNotifier: Sendable {
     /// Queues the notices of handoffs since the last run; returns how many handoffs it announced.
     public func run(_ tenant: Tenant) async throws -> Int {
         let instant = now()
-        let settings = try await ProviderSettings.load(tenantConfig, tenant: tenant)
+        let settings = try await ProviderSettings.load(tenantConfig, tenant: tenant, defaults: defaultModes)
         let store = RosterStore(logger: logger)
         return try await database.withTenant(tenant.slug, actor: "handoff-notifier") { connection in
             var announced = 0

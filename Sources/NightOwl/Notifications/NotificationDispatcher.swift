@@ -148,6 +148,15 @@ public struct NotificationDispatcher: Sendable {
     /// Records the outcome on the rows and their escalation events.
     func settle(_ bundle: OutboundBundle, _ outcome: DeliveryOutcome, on connection: PostgresConnection) async throws {
         let instant = now()
+        let (kind, detail): (String, String?) = switch outcome {
+        case .delivered: (bundle.mode == "sandbox" ? "sandboxed" : "delivered", nil)
+        case .retryable(let error, _): ("retryable", error)
+        case .permanent(let error): ("failed", error)
+        }
+        try await connection.query("""
+            INSERT INTO notification_attempts (notification_id, outcome, error, attempted_at)
+            SELECT id, \(kind), \(detail), \(instant) FROM unnest(\(bundle.ids)::uuid[]) AS t(id)
+            """, logger: logger)
         switch outcome {
         case .delivered(let reference):
             let status = bundle.mode == "sandbox" ? "sandboxed" : "sent"

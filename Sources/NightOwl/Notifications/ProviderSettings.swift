@@ -7,8 +7,9 @@ struct ProviderSettings: Sendable, Equatable {
     var modes: [String: String] = [:]
     var defaultSlackChannel: String?
 
-    static func load(_ config: TenantConfigService, tenant: Tenant) async throws -> ProviderSettings {
-        var settings = ProviderSettings()
+    /// `defaults` are the process's modes (`NIGHTOWL_<PROVIDER>_MODE`); the tenant's settings win.
+    static func load(_ config: TenantConfigService, tenant: Tenant, defaults: [String: String] = [:]) async throws -> ProviderSettings {
+        var settings = ProviderSettings(modes: defaults)
         for provider in ["slack", "mattermost", "twilio", "webhook"] {
             if case .string(let mode)? = try await config.setting("\(provider)_mode", tenantID: tenant.id) { settings.modes[provider] = mode }
         }

@@ -6,13 +6,13 @@ import PostgresNIO
 struct ServiceStore {
     let logger: Logger
 
-    static let columns = "id, name, description, cluster, namespace, roster_id, created_at, updated_at"
+    static let columns = "id, name, description, cluster, namespace, roster_id, escalation_policy_id, created_at, updated_at"
 
     static func decode(_ row: PostgresRow) throws -> MonitoredService {
-        let (id, name, description, cluster, namespace, roster, created, updated) =
-            try row.decode((UUID, String, String, String?, String?, UUID?, Date, Date).self)
+        let (id, name, description, cluster, namespace, roster, policy, created, updated) =
+            try row.decode((UUID, String, String, String?, String?, UUID?, UUID?, Date, Date).self)
         return MonitoredService(id: id, name: name, description: description, cluster: cluster, namespace: namespace, rosterID: roster,
-                       createdAt: created, updatedAt: updated)
+                                escalationPolicyID: policy, createdAt: created, updatedAt: updated)
     }
 
     /// By id, or else by name (case-insensitive).
@@ -36,14 +36,18 @@ struct ServiceStore {
         var total = 0
         for try await row in rows {
             items.append(try Self.decode(row))
-            total = try row.makeRandomAccess()[8].decode(Int.self)
+            total = try row.makeRandomAccess()[9].decode(Int.self)
         }
         return (items, total)
     }
 
     /// Inserts (`id == nil`) or updates; a roster id must name a top-level roster.
-    func save(_ id: UUID?, _ fields: (name: String, description: String, cluster: String?, namespace: String?, rosterID: UUID?),
-              on connection: PostgresConnection) async throws -> MonitoredService {
+    func save(_ id: UUID?, _ fields: ServiceFields, on connection: PostgresConnection) async throws -> MonitoredService {
+        if let policy = fields.escalationPolicyID {
+            var found = false
+            for try await _ in try await connection.query("SELECT 1 FROM escalation_policies WHERE id = \(policy)", logger: logger) { found = true }
+            guard found else { throw APIError.validation("escalation_policy_id must name a policy of this tenant", field: "escalation_policy_id") }
+        }
         if let roster = fields.rosterID {
             let rows = try await connection.query("SELECT 1 FROM rosters WHERE id = \(roster) AND parent_id IS NULL", logger: logger)
             var found = false
@@ -52,12 +56,13 @@ struct ServiceStore {
         }
         do {
             let rows = try await connection.query(id == nil ? """
-                INSERT INTO services (name, description, cluster, namespace, roster_id)
-                VALUES (\(fields.name), \(fields.description), \(fields.cluster), \(fields.namespace), \(fields.rosterID))
+                INSERT INTO services (name, description, cluster, namespace, roster_id, escalation_policy_id)
+                VALUES (\(fields.name), \(fields.description), \(fields.cluster), \(fields.namespace), \(fields.rosterID), \(fields.escalationPolicyID))
                 RETURNING \(unescaped: Self.columns)
                 """ : """
                 UPDATE services SET name = \(fields.name), description = \(fields.description), cluster = \(fields.cluster),
-                    namespace = \(fields.namespace), roster_id = \(fields.rosterID), updated_at = now()
+                    namespace = \(fields.namespace), roster_id = \(fields.rosterID), escalation_policy_id = \(fields.escalationPolicyID),
+                    updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             for try await row in rows { return try Self.decode(row) }

@@ -32,14 +32,18 @@ public struct ServiceConfig: Sendable {
     /// The address users and providers reach this service at (`https://owl.example.com`), for links in calendar
     /// feeds, messages and provider callbacks. Without it, links are built from the request's Host header.
     public var publicURL: String?
+    /// `live` or `sandbox` per provider (`slack`, `mattermost`, `twilio`, `webhook`, `zammad`) from `<PREFIX>_<PROVIDER>_MODE`;
+    /// a tenant's own `<provider>_mode` setting wins. Unset means sandbox.
+    public var providerModes: [String: String] = [:]
 
     public init(
         serviceName: String, databaseURL: DatabaseURL, listenHost: String = "127.0.0.1", listenPort: Int = 8080,
         devMode: Bool = false, oidc: OIDCSettings? = nil, logLevel: Logger.Level = .info, logFormat: LogFormat = .json,
         bodyLimitBytes: Int = 1 << 20, corsOrigins: [String] = [], encryptionKey: SecretKey, databasePoolSize: Int = 20,
-        publicURL: String? = nil
+        publicURL: String? = nil, providerModes: [String: String] = [:]
     ) {
         self.publicURL = publicURL
+        self.providerModes = providerModes
         self.serviceName = serviceName
         self.databaseURL = databaseURL
         self.listenHost = listenHost
@@ -109,6 +113,14 @@ public struct ServiceConfig: Sendable {
                 roleClaim: env.raw("OIDC_ROLE_CLAIM") ?? "role"
             )
         }
+        var providerModes: [String: String] = [:]
+        for provider in ["slack", "mattermost", "twilio", "webhook", "zammad"] {
+            guard let mode = env.raw("\(provider.uppercased())_MODE") else { continue }
+            guard mode == "live" || mode == "sandbox" else {
+                throw ConfigError(variable: env.name("\(provider.uppercased())_MODE"), problem: "must be live or sandbox")
+            }
+            providerModes[provider] = mode
+        }
         var publicURL: String?
         if let raw = env.raw("PUBLIC_URL") {
             guard let url = URL(string: raw), url.scheme == "https" || url.scheme == "http", url.host != nil else {
@@ -119,7 +131,7 @@ public struct ServiceConfig: Sendable {
         return ServiceConfig(
             serviceName: serviceName, databaseURL: databaseURL, listenHost: host, listenPort: port, devMode: devMode,
             oidc: oidc, logLevel: logLevel, logFormat: logFormat, bodyLimitBytes: bodyLimit, corsOrigins: cors,
-            encryptionKey: key, databasePoolSize: poolSize, publicURL: publicURL
+            encryptionKey: key, databasePoolSize: poolSize, publicURL: publicURL, providerModes: providerModes
         )
     }
 }

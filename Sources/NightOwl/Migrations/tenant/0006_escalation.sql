@@ -74,3 +74,13 @@ CREATE INDEX notification_outbox_alert_idx ON notification_outbox (alert_id);
 
 -- Where a posted Slack message lives, so later changes can update it.
 ALTER TABLE alerts ADD COLUMN slack_channel text, ADD COLUMN slack_ts text;
+
+-- Every delivery attempt of every message, with its outcome.
+CREATE TABLE notification_attempts (
+    id               bigserial PRIMARY KEY,
+    notification_id  uuid NOT NULL REFERENCES notification_outbox (id) ON DELETE CASCADE,
+    outcome          text NOT NULL CHECK (outcome IN ('delivered', 'sandboxed', 'retryable', 'failed')),
+    error            text,
+    attempted_at     timestamptz NOT NULL
+);
+CREATE INDEX notification_attempts_notification_idx ON notification_attempts (notification_id);
