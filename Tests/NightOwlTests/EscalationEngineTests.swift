@@ -107,10 +107,13 @@ struct RefusingSender: NotificationSender {
 }
 
 @Suite struct EscalationEngineTests {
-    @Test func tierOneThenTierTwoThenAKeypressStopsTierThree() async throws {
+    /// With one engine, and with two engines (separate pools) ticking at the same moments.
+    @Test(arguments: [1, 2])
+    func tierOneThenTierTwoThenAKeypressStopsTierThree(engines: Int) async throws {
         let s = try await EscalationScenario.make()
         let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
-        let engine = s.engine(clock)
+        let other = engines == 2 ? s.engine(clock, database: Database(client: try TestDatabase.makeClient(maximumConnections: 4), logger: TestDatabase.logger)) : nil
+        let engine = TwinEngines(first: s.engine(clock), second: other)
         let tenant = s.f.tenant
         _ = try await engine.tick(tenant)
         _ = try await s.dispatcher(clock).drain(tenant)
@@ -222,5 +225,18 @@ struct RefusingSender: NotificationSender {
             }
             #expect(events == 5)
         }
+    }
+}
+
+/// One engine, or two that tick concurrently, as two worker processes would.
+struct TwinEngines: Sendable {
+    let first: EscalationEngine
+    let second: EscalationEngine?
+
+    func tick(_ tenant: Tenant) async throws -> Int {
+        guard let second else { return try await first.tick(tenant) }
+        async let a = first.tick(tenant)
+        async let b = second.tick(tenant)
+        return try await a + b
     }
 }

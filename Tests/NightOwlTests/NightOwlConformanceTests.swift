@@ -63,6 +63,12 @@ import Testing
             #expect(overrides.json["items"]?.arrayValue?.count == 1)
             let covered = try await client.call(.get, "/api/v1/oncall/checkout-web", key: Seeder.devAPIKey)
             #expect(covered.json["roster_name"]?.stringValue == "Global Primary" && covered.json["user_name"]?.stringValue != nil)
+            let policies = try await client.call(.get, "/api/v1/escalation-policies", key: Seeder.devAPIKey)
+            let policy = policies.json["items"]?.arrayValue?.first
+            #expect(policy?["is_default"]?.boolValue == true && policy?["tiers"]?.arrayValue?.count == 3)
+            let dry = try await client.call(.post, "/api/v1/escalation-policies/\(policy?["id"]?.stringValue ?? "")/dry-run", key: Seeder.devAPIKey, json: "{}")
+            #expect(dry.json["steps"]?.arrayValue?.count == 6, "three tiers, repeated once")
+            #expect(dry.json["steps"]?.arrayValue?.first?["notifications"]?.arrayValue?.contains { $0["method"]?.stringValue == "sms" && $0["recipient"]?.stringValue?.hasPrefix("+") == true } == true, "\(dry.text)")
         }
     }
 }

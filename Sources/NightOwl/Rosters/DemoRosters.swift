@@ -4,7 +4,8 @@ import OwlCore
 import PostgresNIO
 
 /// The demo tenant's on-call set-up: a weekly and a daily roster, the spec's follow-the-sun "Global Primary"
-/// (APAC in Pacific/Auckland, EMEA in Europe/Berlin) and an override, with the people they need.
+/// (APAC in Pacific/Auckland, EMEA in Europe/Berlin), an override and a default escalation policy, with the people
+/// they need.
 enum DemoRosters {
     static let people: [(email: String, name: String, timezone: String, phone: String)] = [
         ("stefan@acme.example", "Stefan Ng", "Pacific/Auckland", "+6421555001"),
@@ -60,6 +61,16 @@ enum DemoRosters {
             _ = try await store.createOverride(weekly, user: lars, interval: DateInterval(start: start, duration: 6 * 3_600),
                                                reason: "Covering while Katja is at the dentist", by: "seed-demo", on: connection)
         }
+        // The default escalation policy: the follow-the-sun primary, then its secondary by phone, then the platform
+        // primary and the alert channel. All providers stay in sandbox mode until configured.
+        let policy = EscalationPolicy(
+            id: UUID(), name: "Default", description: "Critical alerts: first responder, backup, then platform", severityThreshold: .critical,
+            repeatCount: 1, isDefault: true, tiers: [
+                EscalationTier(timeoutMinutes: 5, targets: [.rosterPrimary(global)], methods: [.slackDM, .sms]),
+                EscalationTier(timeoutMinutes: 10, targets: [.rosterSecondary(global)], methods: [.phone, .sms]),
+                EscalationTier(timeoutMinutes: 15, targets: [.rosterPrimary(weekly), .channel("platform-oncall")], methods: [.phone, .slackChannel]),
+            ], createdAt: now, updatedAt: now)
+        _ = try await EscalationStore(logger: logger).save(policy, creating: true, on: connection)
         for (service, roster) in [("payments-api", weekly), ("checkout-web", global), ("auth-service", global), ("search-indexer", daily)] {
             try await connection.query("UPDATE services SET roster_id = \(roster) WHERE name = \(service)", logger: logger)
         }
