@@ -30,6 +30,7 @@ public struct EscalationWorker: Service {
         retention = RetentionJob(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
         database = environment.database
         logger = environment.logger
+        pollInterval = .seconds(environment.config.workerPollSeconds)
     }
 
     public func run() async throws {

@@ -35,13 +35,16 @@ public struct ServiceConfig: Sendable {
     /// `live` or `sandbox` per provider (`slack`, `mattermost`, `twilio`, `webhook`, `zammad`) from `<PREFIX>_<PROVIDER>_MODE`;
     /// a tenant's own `<provider>_mode` setting wins. Unset means sandbox.
     public var providerModes: [String: String] = [:]
+    /// How often `--mode worker` looks for work it was not woken for (`WORKER_POLL_SECONDS`).
+    public var workerPollSeconds: Int = 30
 
     public init(
         serviceName: String, databaseURL: DatabaseURL, listenHost: String = "127.0.0.1", listenPort: Int = 8080,
         devMode: Bool = false, oidc: OIDCSettings? = nil, logLevel: Logger.Level = .info, logFormat: LogFormat = .json,
         bodyLimitBytes: Int = 1 << 20, corsOrigins: [String] = [], encryptionKey: SecretKey, databasePoolSize: Int = 20,
-        publicURL: String? = nil, providerModes: [String: String] = [:]
+        publicURL: String? = nil, providerModes: [String: String] = [:], workerPollSeconds: Int = 30
     ) {
+        self.workerPollSeconds = workerPollSeconds
         self.publicURL = publicURL
         self.providerModes = providerModes
         self.serviceName = serviceName
@@ -113,6 +116,7 @@ public struct ServiceConfig: Sendable {
                 roleClaim: env.raw("OIDC_ROLE_CLAIM") ?? "role"
             )
         }
+        let workerPoll = try env.int("WORKER_POLL_SECONDS", default: 30, range: 1...3_600)
         var providerModes: [String: String] = [:]
         for provider in ["slack", "mattermost", "twilio", "webhook", "zammad"] {
             guard let mode = env.raw("\(provider.uppercased())_MODE") else { continue }
@@ -131,7 +135,8 @@ public struct ServiceConfig: Sendable {
         return ServiceConfig(
             serviceName: serviceName, databaseURL: databaseURL, listenHost: host, listenPort: port, devMode: devMode,
             oidc: oidc, logLevel: logLevel, logFormat: logFormat, bodyLimitBytes: bodyLimit, corsOrigins: cors,
-            encryptionKey: key, databasePoolSize: poolSize, publicURL: publicURL, providerModes: providerModes
+            encryptionKey: key, databasePoolSize: poolSize, publicURL: publicURL, providerModes: providerModes,
+            workerPollSeconds: workerPoll
         )
     }
 }
