@@ -188,6 +188,22 @@ struct RefusingSender: NotificationSender {
         #expect(severe.json["escalates"]?.boolValue == false && severe.json["steps"]?.arrayValue?.isEmpty == true)
     }
 
+    /// After a worker outage each tier still gets its full timeout: one tier per catch-up, not all of them at once.
+    @Test func aLateWorkerPagesOneTierAtATime() async throws {
+        let s = try await EscalationScenario.make()
+        let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        clock.advance(to: s.firedAt.addingTimeInterval(2 * 3_600))
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        #expect(try await s.outbox().map { $0.split(separator: " ")[0] } == ["0", "0", "1", "1"], "tier 3 waits")
+        clock.advance(to: s.firedAt.addingTimeInterval(2 * 3_600 + 10 * 60))
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        #expect(try await s.outbox().count == 5)
+        let due = try #require(try await s.engine(clock).nextDue(s.f.tenant))
+        #expect(abs(due.timeIntervalSince(s.firedAt) - (2 * 3_600 + 10 * 60 + 15 * 60)) < 0.001,
+                "after the last tier, the state is finished when its timeout ends")
+    }
+
     /// Two engines on separate pools, ticking at the same time and one of them dying mid-tick: each (alert, tier,
     /// repeat) is queued once.
     @Test func twoEnginesQueueEachStepOnce() async throws {

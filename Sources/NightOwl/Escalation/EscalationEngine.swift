@@ -48,6 +48,24 @@ public struct EscalationEngine: Sendable {
         return steps
     }
 
+    /// When the earliest unfinished escalation step of any tenant is due, so the worker can wake for it on time.
+    public func nextDue() async throws -> Date? {
+        var earliest: Date?
+        for tenant in try await TenantStore(database: database).list() {
+            guard let due = try? await nextDue(tenant) else { continue }
+            if due < (earliest ?? .distantFuture) { earliest = due }
+        }
+        return earliest
+    }
+
+    public func nextDue(_ tenant: Tenant) async throws -> Date? {
+        try await database.withTenant(tenant.slug) { connection -> Date? in
+            for try await at in try await connection.query("SELECT min(next_at) FROM escalation_state WHERE finished_at IS NULL",
+                                                           logger: logger).decode(Date?.self) { return at }
+            return nil
+        }
+    }
+
     public func tick(_ tenant: Tenant) async throws -> Int {
         let instant = now()
         try await database.withTenant(tenant.slug) { try await discover(at: instant, on: $0) }
@@ -122,8 +140,11 @@ public struct EscalationEngine: Sendable {
                 try await record(notification, notice: notice, item: item, policy: policy, tier: tierIndex,
                                  repetition: schedule.repetition(ofStep: item.step), settings: settings, on: connection)
             }
+            // The next tier comes a full timeout after this one was paged: on time that is the schedule (and the
+            // dry-run); after a worker outage, people still get their timeout instead of every tier at once.
+            let pagedAt = max(item.dueAt, instant)
             try await connection.query("""
-                UPDATE escalation_state SET next_step = next_step + 1, next_at = \(item.dueAt.addingTimeInterval(schedule.delay(afterStep: item.step)))
+                UPDATE escalation_state SET next_step = next_step + 1, next_at = \(pagedAt.addingTimeInterval(schedule.delay(afterStep: item.step)))
                 WHERE alert_id = \(item.alertID)
                 """, logger: logger)
             escalatedTiers.append(tierIndex + 1)

@@ -6,8 +6,8 @@ import OwlCore
 import PostgresNIO
 import ServiceLifecycle
 
-/// `--mode worker`: runs the escalation engine every `pollInterval` and at once when an alert is created,
-/// acknowledged or resolved (PostgreSQL `NOTIFY`), and delivers the outbox every second. Handoff notices and the daily
+/// `--mode worker`: runs the escalation engine every `pollInterval`, at once when an alert is created, acknowledged or
+/// resolved (PostgreSQL `NOTIFY`), and when the earliest pending tier falls due; delivers the outbox every second. Handoff notices and the daily
 /// retention job run with the engine's poll.
 public struct EscalationWorker: Service {
     let engine: EscalationEngine
@@ -39,16 +39,19 @@ public struct EscalationWorker: Service {
                 group.addTask { await listen() }
                 group.addTask {
                     var lastTick = ContinuousClock.now - pollInterval
+                    var nextDue: Date?
                     while !Task.isCancelled {
                         let notified = woken.withLockedValue { flag in
                             defer { flag = false }
                             return flag
                         }
-                        if notified || ContinuousClock.now - lastTick >= pollInterval {
+                        let stepDue = nextDue.map { $0 <= Date() } ?? false
+                        if notified || stepDue || ContinuousClock.now - lastTick >= pollInterval {
                             lastTick = ContinuousClock.now
                             do { try await engine.tick() } catch { logger.error("escalation tick failed", metadata: ["error": .string("\(error)")]) }
                             do { try await handoffs.runAll() } catch { logger.error("handoff notices failed", metadata: ["error": .string("\(error)")]) }
                             do { try await retention.runDue() } catch { logger.error("retention failed", metadata: ["error": .string("\(error)")]) }
+                            nextDue = try? await engine.nextDue()
                         }
                         do { try await dispatcher.drain() } catch { logger.error("delivery failed", metadata: ["error": .string("\(error)")]) }
                         try? await Task.sleep(for: deliveryInterval)

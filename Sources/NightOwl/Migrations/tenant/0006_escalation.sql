@@ -71,6 +71,8 @@ CREATE TABLE notification_outbox (
 CREATE INDEX notification_outbox_due_idx ON notification_outbox (next_attempt_at) WHERE status IN ('pending', 'sending');
 CREATE INDEX notification_outbox_recent_idx ON notification_outbox (created_at DESC, id DESC);
 CREATE INDEX notification_outbox_alert_idx ON notification_outbox (alert_id);
+-- Rate limits and SMS replies look up the latest message to one recipient by one method.
+CREATE INDEX notification_outbox_recipient_idx ON notification_outbox (method, recipient, sent_at DESC);
 
 -- Where a posted Slack message lives, so later changes can update it.
 ALTER TABLE alerts ADD COLUMN slack_channel text, ADD COLUMN slack_ts text;
