@@ -46,7 +46,7 @@ struct DevCommand: AsyncParsableCommand {
                 var serviceLogger = Logger(label: definition.name)
                 serviceLogger.logLevel = .info
                 applications.append(ServiceApplication.make(definition: definition, config: config, logger: serviceLogger,
-                                                            httpClient: HTTPClient.shared))
+                                                            httpClient: HTTPClient.shared, withWorkers: true))
                 lines.append("  \(definition.displayName.padding(toLength: 10, withPad: " ", startingAt: 0)) http://\(host):\(definition.defaultPort)  (docs: /api/docs)")
             }
         } catch {

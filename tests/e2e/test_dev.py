@@ -22,6 +22,7 @@ def test_owl_dev_serves_all_three_services_and_stops_postgres(owl, tmp_path):
             me = requests.get(f"http://127.0.0.1:{port}/api/v1/ping", headers={"X-API-Key": DEV_KEY}, timeout=5).json()
             assert me["tenant"] == "acme" and me["role"] == "admin"
         check_demo_calendar_feeds("http://127.0.0.1:8080")
+        check_demo_escalation("http://127.0.0.1:8080")
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
@@ -71,3 +72,18 @@ def check_demo_calendar_feeds(base):
     second = requests.post(f"{base}/api/v1/rosters/{rosters['Global Primary']['id']}/calendar-token", headers=headers, timeout=10).json()
     assert requests.get(f"{base}{first['path']}", timeout=10).status_code == 404
     assert requests.get(f"{base}{second['path']}", timeout=10).status_code == 200
+
+
+def check_demo_escalation(base):
+    """owl dev runs the worker too: a critical alert pages the demo's default policy at once, into the sandbox."""
+    headers = {"X-API-Key": DEV_KEY}
+    fired = requests.post(f"{base}/api/v1/webhooks/generic", headers=headers, timeout=10,
+                          json={"title": "Checkout latency above SLO", "severity": "critical", "fingerprint": "dev-e2e"}).json()
+    alert = fired["alerts"][0]["alert_id"]
+
+    def paged():
+        items = requests.get(f"{base}/api/v1/notifications", params={"alert_id": alert}, headers=headers, timeout=5).json()["items"]
+        return [i for i in items if i["method"] == "sms" and i["status"] == "sandboxed"] or None
+
+    sms = wait_for(paged, timeout=15)
+    assert sms[0]["recipient"].startswith("+") and "Checkout latency above SLO" in sms[0]["payload"]["sms"]

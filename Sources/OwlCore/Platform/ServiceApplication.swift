@@ -37,9 +37,10 @@ public struct ServiceApplication {
     }
 
     /// The runnable application: the HTTP server plus the database pool and the audit writer, stopped in reverse
-    /// order so that the audit writer flushes while the database pool is still up.
+    /// order so that the audit writer flushes while the database pool is still up. `withWorkers` adds the service's
+    /// background workers to the same process (what `owl dev` does; production runs them in `--mode worker`).
     public static func make(definition: ServiceDefinition, config: ServiceConfig, logger: Logger,
-                            httpClient: HTTPClient) -> some ApplicationProtocol {
+                            httpClient: HTTPClient, withWorkers: Bool = false) -> some ApplicationProtocol {
         let client = PostgresClient(configuration: config.databaseURL.clientConfiguration(poolSize: config.databasePoolSize),
                                     backgroundLogger: logger)
         let database = Database(client: client, logger: logger)
@@ -53,6 +54,10 @@ public struct ServiceApplication {
             logger: logger
         )
         application.addServices(client, audit)
+        if withWorkers {
+            let environment = WorkerEnvironment(database: database, tenantConfig: platform.tenantConfig, http: httpClient, config: config, logger: logger)
+            for worker in definition.workers(environment) { application.addServices(worker) }
+        }
         return application
     }
 }
