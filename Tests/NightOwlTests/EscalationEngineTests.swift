@@ -157,6 +157,18 @@ struct RefusingSender: NotificationSender {
         }
     }
 
+    @Test func aRosterAPolicyPagesCannotBeDeleted() async throws {
+        let s = try await EscalationScenario.make()
+        try await s.f.app.test { client in
+            let rosters = try await client.call(.get, "/api/v1/rosters", key: s.f.key)
+            let roster = try #require(rosters.json["items"]?.arrayValue?.first?["id"]?.stringValue)
+            let refused = try await client.call(.delete, "/api/v1/rosters/\(roster)", key: s.f.key)
+            #expect(refused.status == .conflict && refused.text.contains("Default"), "\(refused.text)")
+            #expect(try await client.call(.delete, "/api/v1/escalation-policies/\(s.policy)", key: s.f.key).status == .noContent)
+            #expect(try await client.call(.delete, "/api/v1/rosters/\(roster)", key: s.f.key).status == .noContent)
+        }
+    }
+
     @Test func dryRunMatchesWhatTheEngineDoes() async throws {
         let s = try await EscalationScenario.make()
         let dry = try await s.f.app.test { client in

@@ -70,7 +70,8 @@ struct RosterRoutes {
         return try JSON.response(after)
     }
 
-    /// Deletes a roster with its members, overrides and sub-rosters; services it covered lose their roster.
+    /// Deletes a roster with its members, overrides and sub-rosters; services it covered lose their roster. Refused
+    /// while an escalation policy pages it.
     @Sendable func delete(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
         let deleted = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection -> Roster in
@@ -78,6 +79,11 @@ struct RosterRoutes {
             if let parent = roster.parentID {
                 let siblings = try await store.get(parent, on: connection)?.subRosters.count ?? 0
                 guard siblings > 1 else { throw APIError.conflict("a follow-the-sun roster keeps at least one sub-roster; delete the roster instead") }
+            }
+            // A policy tier that pages this roster would page nobody: the policy must be changed first.
+            let policies = try await store.policiesTargeting([id] + roster.subRosters.map(\.id), on: connection)
+            guard policies.isEmpty else {
+                throw APIError.conflict("escalation policies page this roster: \(policies.joined(separator: ", ")); change them first")
             }
             try await store.delete(id, on: connection)
             return roster

@@ -121,6 +121,20 @@ struct RosterStore {
         try await connection.query("DELETE FROM rosters WHERE id = \(id)", logger: logger)
     }
 
+    /// Names of the escalation policies with a tier that targets one of `rosterIDs`.
+    func policiesTargeting(_ rosterIDs: [UUID], on connection: PostgresConnection) async throws -> [String] {
+        let ids = rosterIDs.map { $0.uuidString.lowercased() }
+        let rows = try await connection.query("""
+            SELECT p.name FROM escalation_policies p
+            WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(p.tiers) tier, jsonb_array_elements(tier -> 'targets') target
+                          WHERE lower(target ->> 'roster_id') = ANY(\(ids)))
+            ORDER BY p.name
+            """, logger: logger)
+        var names: [String] = []
+        for try await name in rows.decode(String.self) { names.append(name) }
+        return names
+    }
+
     func touch(_ id: UUID, on connection: PostgresConnection) async throws {
         try await connection.query("UPDATE rosters SET updated_at = now() WHERE id = \(id)", logger: logger)
     }
