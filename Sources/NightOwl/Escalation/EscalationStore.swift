@@ -34,12 +34,7 @@ struct EscalationStore {
             SELECT \(unescaped: Self.columns), count(*) OVER () FROM escalation_policies ORDER BY lower(name), id
             LIMIT \(page.limit) OFFSET \(page.offset)
             """, logger: logger)
-        var items: [EscalationPolicy] = []
-        var total = 0
-        for try await row in rows {
-            items.append(try Self.decode(row))
-            total = try row.makeRandomAccess()[9].decode(Int.self)
-        }
+        let (items, total) = try await rows.page(Self.decode)
         return (items, total)
     }
 

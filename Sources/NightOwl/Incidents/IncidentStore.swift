@@ -73,12 +73,7 @@ struct IncidentStore {
             ORDER BY updated_at DESC, id DESC
             LIMIT \(page.limit) OFFSET \(page.offset)
             """, logger: logger)
-        var items: [Incident] = []
-        var total = 0
-        for try await row in rows {
-            items.append(try Self.decode(row))
-            total = try row.makeRandomAccess()[22].decode(Int.self)
-        }
+        let (items, total) = try await rows.page(Self.decode)
         return (items, total)
     }
 

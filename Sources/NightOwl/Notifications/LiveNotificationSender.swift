@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -221,7 +220,6 @@ enum TwiML {
 /// `X-Owl-Signature` of outbound webhooks: `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<body>`.
 enum WebhookSignature {
     static func sign(body: String, timestamp: String, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + APIKeyMaterial.hex(mac)
+        "sha256=" + HMACSHA256.hex("\(timestamp).\(body)", key: secret)
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import OwlCore
@@ -63,8 +62,7 @@ enum SlackSignature {
     static let maximumAge: TimeInterval = 300
 
     static func sign(body: String, timestamp: String, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("v0:\(timestamp):\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return "v0=" + APIKeyMaterial.hex(mac)
+        "v0=" + HMACSHA256.hex("v0:\(timestamp):\(body)", key: secret)
     }
 
     static func isValid(body: String, timestamp: String, signature: String, secret: String, now: Date) -> Bool {

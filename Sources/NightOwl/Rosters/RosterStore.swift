@@ -82,12 +82,7 @@ struct RosterStore {
             SELECT \(unescaped: Self.columns), count(*) OVER () FROM rosters r WHERE r.parent_id IS NULL
             ORDER BY lower(r.name), r.id LIMIT \(page.limit) OFFSET \(page.offset)
             """, logger: logger)
-        var items: [Roster] = []
-        var total = 0
-        for try await row in rows {
-            items.append(try Self.decode(row))
-            total = try row.makeRandomAccess()[16].decode(Int.self)
-        }
+        var (items, total) = try await rows.page(Self.decode)
         for index in items.indices { _ = try await filled(&items[index], on: connection) }
         return (items, total)
     }

@@ -48,12 +48,7 @@ struct RunbookStore {
             ORDER BY (template_key IS NULL) DESC, lower(title), id
             LIMIT \(page.limit) OFFSET \(page.offset)
             """, logger: logger)
-        var items: [Runbook] = []
-        var total = 0
-        for try await row in rows {
-            items.append(try Self.decode(row))
-            total = try row.decode((UUID, String, String, String, [String], String?, String, Date, Date, Int).self).9
-        }
+        let (items, total) = try await rows.page(Self.decode)
         return (items, total)
     }
 

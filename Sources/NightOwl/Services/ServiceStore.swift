@@ -32,12 +32,7 @@ struct ServiceStore {
             SELECT \(unescaped: Self.columns), count(*) OVER () FROM services ORDER BY lower(name), id
             LIMIT \(page.limit) OFFSET \(page.offset)
             """, logger: logger)
-        var items: [MonitoredService] = []
-        var total = 0
-        for try await row in rows {
-            items.append(try Self.decode(row))
-            total = try row.makeRandomAccess()[9].decode(Int.self)
-        }
+        let (items, total) = try await rows.page(Self.decode)
         return (items, total)
     }
 

@@ -42,12 +42,7 @@ public struct UserStore: Sendable {
             WHERE (\(activeOnly) = false OR is_active)
             ORDER BY display_name, id LIMIT \(page.limit) OFFSET \(page.offset)
             """, logger: database.logger)
-        var users: [User] = []
-        var total = 0
-        for try await row in rows {
-            users.append(try Self.decode(row))
-            total = try row.makeRandomAccess()[11].decode(Int.self)
-        }
+        var (users, total) = try await rows.page(Self.decode)
         if users.isEmpty, page.offset > 0 {
             let count = try await connection.query("SELECT count(*) FROM users WHERE (\(activeOnly) = false OR is_active)", logger: database.logger)
             for try await n in count.decode(Int.self) { total = n }
