@@ -46,11 +46,11 @@ struct BenchEnvironment {
 
     /// Logging, database and NightOwl's configuration for a benchmark serving on `port`.
     static func prepare(databaseURL given: String?, dataDir: String, port: Int, poolSize: Int) async throws -> (Logger, ServiceConfig) {
-        OwlLogging.bootstrap(format: .text, level: .warning)
+        OwlLogging.bootstrap(format: .json, level: .warning)
         let logger = { var logger = Logger(label: "bench"); logger.logLevel = .warning; return logger }()
         let url = try await databaseURL(given: given, dataDir: dataDir, logger: logger)
         let config = ServiceConfig(serviceName: "nightowl", databaseURL: url, listenHost: "127.0.0.1", listenPort: port,
-                                   logLevel: .warning, logFormat: .text, encryptionKey: ServiceConfig.devEncryptionKey,
+                                   logLevel: .warning, logFormat: .json, encryptionKey: ServiceConfig.devEncryptionKey,
                                    databasePoolSize: poolSize)
         return (logger, config)
     }
@@ -130,13 +130,22 @@ struct SearchBench: AsyncParsableCommand {
             }
             for q in SearchBenchmarkData.queries { _ = try await search(q) }
             var latencies: [Duration] = []
+            var byQuery: [String: [Duration]] = [:]
             let clock = ContinuousClock()
             let started = clock.now
             for i in 0..<requests {
-                latencies.append(try await search(SearchBenchmarkData.queries[i % SearchBenchmarkData.queries.count]))
+                let q = SearchBenchmarkData.queries[i % SearchBenchmarkData.queries.count]
+                let latency = try await search(q)
+                latencies.append(latency)
+                byQuery[q, default: []].append(latency)
             }
             let elapsed = clock.now - started
             latencies.sort()
+            for q in SearchBenchmarkData.queries {
+                let sorted = (byQuery[q] ?? []).sorted()
+                let label = q.padding(toLength: 24, withPad: " ", startingAt: 0)
+                print(label + String(format: "p50 %6.2f ms  p95 %6.2f ms", BenchEnvironment.percentile(sorted, 0.50), BenchEnvironment.percentile(sorted, 0.95)))
+            }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             return String(format: "search over %d entries, %d requests on 1 connection: %.0f req/s, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
                           incidents, requests, Double(requests) / seconds,

@@ -31,47 +31,27 @@ struct IngestBench: AsyncParsableCommand {
             return try await APIKeyStore(database: database).create(tenantID: created.tenant.id, role: .engineer, scopes: [.webhook],
                                                                     description: "bench", expiresAt: Date().addingTimeInterval(3600)).rawKey
         }
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let bench = self
         try await BenchEnvironment.serving(definition, config: config, logger: logger) {
             for perPayload in [1, bench.batch] {
-                print(try await bench.phase(client: client, key: key, perPayload: perPayload))
+                print(try await bench.phase(key: key, perPayload: perPayload))
             }
         }
-        try await client.shutdown()
     }
 
     /// Sends `alerts` alerts in payloads of `perPayload`, spread over the connections; returns a report line.
-    func phase(client: HTTPClient, key: String, perPayload: Int) async throws -> String {
+    func phase(key: String, perPayload: Int) async throws -> String {
         let payloads = alerts / perPayload
-        let bodies = (0..<min(payloads, 1000)).map { p in
-            Self.payload((0..<perPayload).map { (p * perPayload + $0) % fingerprints })
+        let requests = (0..<min(payloads, 1000)).map { p in
+            LoopbackLoad.post("/api/v1/webhooks/alertmanager", headers: [("X-API-Key", key), ("Content-Type", "application/json")],
+                              body: Self.payload((0..<perPayload).map { (p * perPayload + $0) % fingerprints }))
         }
+        let connections = self.connections
         let clock = ContinuousClock()
         let start = clock.now
-        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
-            for worker in 0..<connections {
-                group.addTask {
-                    var mine: [Duration] = []
-                    for p in stride(from: worker, to: payloads, by: connections) {
-                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/webhooks/alertmanager")
-                        request.method = .POST
-                        request.headers.add(name: "X-API-Key", value: key)
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(bodies[p % bodies.count])
-                        let sent = clock.now
-                        let response = try await client.execute(request, timeout: .seconds(30))
-                        _ = try await response.body.collect(upTo: 1 << 22)
-                        guard response.status == .ok else { throw ExitCode(1) }
-                        mine.append(clock.now - sent)
-                    }
-                    return mine
-                }
-            }
-            return try await group.reduce(into: [Duration]()) { $0 += $1 }.sorted()
-        }
+        let latencies = try await LoopbackLoad(port: port).run(clients: connections, requests: { client in
+            stride(from: client, to: payloads, by: connections).map { requests[$0 % requests.count] }
+        }, check: { $0.status == 200 }).sorted()
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return String(format: "%d alerts in %d-alert payloads over %d connections: %.0f alerts/s, p50 %.2f ms, p99 %.2f ms per request",
@@ -79,7 +59,7 @@ struct IngestBench: AsyncParsableCommand {
                       BenchEnvironment.percentile(latencies, 0.5), BenchEnvironment.percentile(latencies, 0.99))
     }
 
-    static func payload(_ fingerprints: [Int]) -> ByteBuffer {
+    static func payload(_ fingerprints: [Int]) -> [UInt8] {
         let alerts = fingerprints.map { n in
             """
             {"status":"firing","labels":{"alertname":"BenchAlert\(n % 50)","instance":"host-\(n)","severity":"\(["critical", "warning", "info"][n % 3])","job":"bench"},\
@@ -87,6 +67,6 @@ struct IngestBench: AsyncParsableCommand {
             "endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus/graph","fingerprint":"bench-\(n)"}
             """
         }
-        return ByteBuffer(string: #"{"version":"4","status":"firing","receiver":"bench","groupKey":"{}","alerts":["# + alerts.joined(separator: ",") + "]}")
+        return Array((#"{"version":"4","status":"firing","receiver":"bench","groupKey":"{}","alerts":["# + alerts.joined(separator: ",") + "]}").utf8)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OwlCore
 import Testing
 @testable import NightOwl
 
@@ -33,5 +34,47 @@ import Testing
     ])
     func serviceLabel(labels: [String: String], expected: String?) {
         #expect(ServiceLabel.from(labels) == expected)
+    }
+}
+
+@Suite struct WebhookResponseTextTests {
+    /// The hand-written webhook answer is byte for byte what JSONEncoder makes of the same value.
+    @Test(arguments: [
+        [],
+        [AlertOutcome(index: 0, result: .created, alertID: UUID(), fingerprint: "abc")],
+        [AlertOutcome(index: 1, result: .rejected, error: "labels must be an object with \"string\" values\n\u{1}"),
+         AlertOutcome(index: 0, result: .deduplicated, alertID: UUID(), fingerprint: "fp/with\\slash ü 🚨")],
+        [AlertOutcome(index: 2, result: .ignored, fingerprint: "pd-key"), AlertOutcome(index: 3, result: .resolved, alertID: UUID())],
+    ])
+    func sameTextAsTheEncoder(alerts: [AlertOutcome]) throws {
+        let answer = AlertRoutes.WebhookResponse(received: alerts.count + 1, stored: alerts.count, rejected: 1, alerts: alerts)
+        let encoded = String(decoding: try JSON.encoder.encode(answer), as: UTF8.self)
+        #expect(answer.jsonText == encoded)
+    }
+
+    @Test(arguments: [("", ""), ("a", "a"), (" a ", "a"), ("\n\ta b\r\n", "a b"), ("\u{00A0}x\u{2003}", "x"), ("   ", "")])
+    func trimmed(raw: String, expected: String) {
+        #expect(raw.trimmed == expected)
+        #expect(raw.trimmed == raw.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+@Suite struct GroupCommitPolicyTests {
+    @Test(arguments: [
+        // running, waiting, oldest waited (µs), decision
+        (0, 0, 0, GroupCommitPolicy.Decision.none),
+        (0, 1, 0, .start),
+        (0, 5, 100, .start),
+        (1, 1, 0, .wait(.milliseconds(2))),
+        (1, 3, 500, .wait(.microseconds(1500))),
+        (1, 7, 1999, .wait(.microseconds(1))),
+        (1, 8, 0, .start),
+        (1, 2, 2000, .start),
+        (1, 1, 5000, .start),
+        (2, 50, 10_000, .none),
+    ])
+    func decisions(running: Int, waiting: Int, waitedMicroseconds: Int, expected: GroupCommitPolicy.Decision) {
+        let decision = GroupCommitPolicy().decide(running: running, waiting: waiting, oldestWaited: .microseconds(waitedMicroseconds))
+        #expect(decision == expected)
     }
 }

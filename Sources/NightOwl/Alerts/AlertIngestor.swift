@@ -9,10 +9,33 @@ struct EventResult: Sendable {
     var alertID: UUID?
 }
 
+/// When to start a group commit. At once when none is running, so an idle server adds no wait, and a finishing batch
+/// takes everything that waited meanwhile; beside a running one only when many requests wait or the oldest has waited
+/// `maxWait`, so that one slow batch (a new alert's enrichment, a busy tenant) does not hold up the others. Measured
+/// with `owl bench ingest`: a second transaction started early competes for the same two cores and made every batch
+/// slower (docs/benchmarks.md).
+struct GroupCommitPolicy: Sendable {
+    var maxConcurrent = 2
+    var joinAt = 8
+    var maxWait: Duration = .milliseconds(2)
+
+    enum Decision: Equatable {
+        case start
+        case wait(Duration)
+        case none
+    }
+
+    func decide(running: Int, waiting: Int, oldestWaited: Duration) -> Decision {
+        guard waiting > 0, running < maxConcurrent else { return .none }
+        if running == 0 || waiting >= joinAt || oldestWaited >= maxWait { return .start }
+        return .wait(maxWait - oldestWaited)
+    }
+}
+
 /// Stores webhook events with group commit: the events of requests that arrive together are written in one
-/// transaction (one multi-row upsert), and each request is answered only after that transaction committed.
-/// Up to `maxConcurrentBatches` transactions run at once; a failed batch is retried request by request, so that one
-/// bad request cannot sink the others.
+/// transaction (or one call, see `AlertStore.refire`), and each request is answered only after that committed.
+/// `GroupCommitPolicy` decides when a batch starts; a failed batch is retried request by request, so that one bad
+/// request cannot sink the others.
 actor AlertIngestor {
     struct Job: Sendable {
         let tenant: TenantSlug
@@ -23,40 +46,59 @@ actor AlertIngestor {
     let database: Database
     let metrics: AlertMetrics
     let logger: Logger
-    let maxConcurrentBatches: Int
-    let gatherDelay: Duration
+    let policy: GroupCommitPolicy
     private var pending: [Job] = []
+    private var oldestArrival: ContinuousClock.Instant?
     private var running = 0
+    private var timerArmed = false
 
-    init(database: Database, metrics: AlertMetrics, logger: Logger, maxConcurrentBatches: Int = 2, gatherDelay: Duration = .microseconds(1000)) {
+    init(database: Database, metrics: AlertMetrics, logger: Logger, policy: GroupCommitPolicy = GroupCommitPolicy()) {
         self.database = database
         self.metrics = metrics
         self.logger = logger
-        self.maxConcurrentBatches = maxConcurrentBatches
-        self.gatherDelay = gatherDelay
+        self.policy = policy
     }
 
     /// Stores the events of one request and returns their results, in order, once they are committed.
     func submit(tenant: TenantSlug, events: [AlertEvent]) async throws -> [EventResult] {
         guard !events.isEmpty else { return [] }
         return try await withCheckedThrowingContinuation { continuation in
+            if pending.isEmpty { oldestArrival = .now }
             pending.append(Job(tenant: tenant, events: events, continuation: continuation))
-            if running < maxConcurrentBatches {
-                running += 1
-                Task { await self.drain() }
-            }
+            schedule()
         }
     }
 
-    private func drain() async {
-        // A short wait lets concurrent requests join the batch; under load the batch fills while the previous commits.
-        try? await Task.sleep(for: gatherDelay)
-        while !pending.isEmpty {
+    private func schedule() {
+        let waited = oldestArrival.map { ContinuousClock.now - $0 } ?? .zero
+        switch policy.decide(running: running, waiting: pending.count, oldestWaited: waited) {
+        case .start:
             let batch = pending
             pending.removeAll()
-            await AlertBatch(database: database, metrics: metrics, logger: logger).process(batch)
+            oldestArrival = nil
+            running += 1
+            Task { await self.run(batch) }
+        case .wait(let delay):
+            guard !timerArmed else { return }
+            timerArmed = true
+            Task {
+                try? await Task.sleep(for: delay)
+                await self.timerFired()
+            }
+        case .none:
+            break
         }
+    }
+
+    private func timerFired() {
+        timerArmed = false
+        schedule()
+    }
+
+    private func run(_ batch: [Job]) async {
+        await AlertBatch(database: database, metrics: metrics, logger: logger).process(batch)
         running -= 1
+        schedule()
     }
 }
 
@@ -69,19 +111,71 @@ struct AlertBatch {
 
     func process(_ jobs: [AlertIngestor.Job]) async {
         for (tenant, group) in Dictionary(grouping: jobs, by: \.tenant) {
-            do {
-                let results = try await apply(group.map(\.events), tenant: tenant)
-                for (job, result) in zip(group, results) { job.continuation.resume(returning: result) }
-            } catch where group.count > 1 {
-                logger.warning("alert batch failed; retrying its requests one by one", metadata: ["error": .string(String(reflecting: error))])
-                for job in group {
-                    do { job.continuation.resume(returning: try await apply([job.events], tenant: tenant)[0]) } catch {
-                        job.continuation.resume(throwing: error)
-                    }
+            let requests = group.map(\.events)
+            var results: [[EventResult?]] = requests.map { Array(repeating: nil, count: $0.count) }
+            if requests.allSatisfy({ $0.allSatisfy(Self.isPlainFire) }) {
+                do {
+                    try await refire(requests, tenant: tenant, into: &results)
+                } catch where PostgresErrorCode.code(of: error) != nil {
+                    // The statement failed in the database and so changed nothing: the transactional path takes all.
+                    logger.warning("alert re-fire failed; storing the batch in one transaction", metadata: ["error": .string(String(reflecting: error))])
+                } catch {
+                    for job in group { job.continuation.resume(throwing: error) }
+                    continue
                 }
-            } catch {
-                group[0].continuation.resume(throwing: error)
             }
+            // What the one-call path did not count goes through the transaction, request by request if the batch fails.
+            let leftover = results.indices.map { r in results[r].indices.filter { results[r][$0] == nil } }
+            let pending = leftover.indices.filter { !leftover[$0].isEmpty }
+            let outcomes = await applyWithFallback(pending.map { r in leftover[r].map { requests[r][$0] } }, tenant: tenant)
+            for (r, outcome) in zip(pending, outcomes) {
+                switch outcome {
+                case .success(let stored): for (e, result) in zip(leftover[r], stored) { results[r][e] = result }
+                case .failure: break
+                }
+            }
+            var failures: [Int: any Error] = [:]
+            for (r, outcome) in zip(pending, outcomes) { if case .failure(let error) = outcome { failures[r] = error } }
+            for (r, job) in group.enumerated() {
+                if let error = failures[r] { job.continuation.resume(throwing: error) } else { job.continuation.resume(returning: results[r].map { $0 ?? EventResult(result: .ignored) }) }
+            }
+        }
+    }
+
+    /// A fire event that the one-statement re-fire path may count (agents' auto-resolutions teach the knowledge base).
+    static func isPlainFire(_ event: AlertEvent) -> Bool { event.action == .fire && event.agent?.autoResolved != true }
+
+    /// Counts repeats of open alerts in one autocommit call (see `AlertStore.refire`); fills their results.
+    private func refire(_ requests: [[AlertEvent]], tenant: TenantSlug, into results: inout [[EventResult?]]) async throws {
+        let counted = try await database.withConnection { connection in
+            try await store.refire(requests.flatMap { $0 }, tenant: tenant, on: connection)
+        }
+        guard !counted.isEmpty else { return }
+        for (r, events) in requests.enumerated() {
+            for (e, event) in events.enumerated() {
+                guard let id = counted[event.fingerprint] else { continue }
+                results[r][e] = EventResult(result: .deduplicated, alertID: id)
+                metrics.received(source: event.source, severity: event.severity)
+                metrics.deduplicated.increment()
+            }
+        }
+    }
+
+    /// The transactional path for several requests; when the batch fails, each request is tried on its own so that one
+    /// bad request cannot sink the others.
+    func applyWithFallback(_ requests: [[AlertEvent]], tenant: TenantSlug) async -> [Result<[EventResult], any Error>] {
+        guard !requests.isEmpty else { return [] }
+        do {
+            return try await apply(requests, tenant: tenant).map { .success($0) }
+        } catch where requests.count > 1 {
+            logger.warning("alert batch failed; retrying its requests one by one", metadata: ["error": .string(String(reflecting: error))])
+            var outcomes: [Result<[EventResult], any Error>] = []
+            for events in requests {
+                do { outcomes.append(.success(try await apply([events], tenant: tenant)[0])) } catch { outcomes.append(.failure(error)) }
+            }
+            return outcomes
+        } catch {
+            return [.failure(error)]
         }
     }
 

@@ -131,7 +131,7 @@ enum AlertPayloads {
         switch value {
         case nil, .null?: return nil
         case .string(let s)?:
-            let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = s.trimmed
             guard trimmed.count <= max else { throw AlertProblem(message: "\(name) must be at most \(max) characters") }
             return trimmed.isEmpty ? nil : trimmed
         case .number(let n)?: return n.rounded() == n ? String(Int64(n)) : String(n)

@@ -17,7 +17,7 @@ public enum SeverityMapping {
 
     public static func severity(_ raw: String?) -> Severity {
         guard let raw else { return .warning }
-        return table[raw.trimmingCharacters(in: .whitespaces).lowercased()] ?? .warning
+        return table[raw.trimmed.lowercased()] ?? .warning
     }
 }
 
@@ -36,7 +36,7 @@ public enum AlertFingerprint {
 public enum ServiceLabel {
     public static func from(_ labels: [String: String]) -> String? {
         for key in ["service", "job", "app", "app_kubernetes_io_name", "app.kubernetes.io/name"] {
-            if let value = labels[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
+            if let value = labels[key]?.trimmed, !value.isEmpty { return value }
         }
         return nil
     }

@@ -36,21 +36,8 @@ struct AlertStore {
     /// fingerprint in one batch are folded first (one statement cannot update a row twice). Returns, per fingerprint,
     /// the alert id and whether it was new.
     func fire(_ events: [AlertEvent], resolved: Bool = false, on connection: PostgresConnection) async throws -> [String: (UUID, inserted: Bool)] {
-        var folded: [String: (event: AlertEvent, count: Int, first: Date, last: Date)] = [:]
-        var order: [String] = []
-        for event in events {
-            if var existing = folded[event.fingerprint] {
-                existing.count += 1
-                existing.first = min(existing.first, event.firedAt)
-                existing.last = max(existing.last, event.firedAt)
-                existing.event = event
-                folded[event.fingerprint] = existing
-            } else {
-                folded[event.fingerprint] = (event, 1, event.firedAt, event.firedAt)
-                order.append(event.fingerprint)
-            }
-        }
-        let rows = order.compactMap { folded[$0] }
+        // Rows go in fingerprint order, the lock order of every batch statement, so concurrent batches cannot deadlock.
+        let rows = AlertFold.fold(events).sorted { $0.event.fingerprint < $1.event.fingerprint }
         func json(_ map: [String: String]) -> String { JSONText.object(map) }
         let result = try await connection.query("""
             INSERT INTO alerts AS a (fingerprint, status, severity, source, title, description, labels, annotations, service, cluster,
@@ -92,6 +79,8 @@ struct AlertStore {
                 resolved_by = CASE WHEN \(status.rawValue) = 'resolved' THEN e.actor ELSE a.resolved_by END
             FROM unnest(\(events.map(\.fingerprint))::text[], \(events.map(\.actor))::text[]) AS e(fp, actor)
             WHERE a.fingerprint = e.fp AND a.status = ANY(\(fromStatuses)::text[])
+              AND a.id IN (SELECT id FROM alerts WHERE fingerprint = ANY(\(events.map(\.fingerprint))::text[])
+                           AND status = ANY(\(fromStatuses)::text[]) ORDER BY fingerprint FOR UPDATE)
             RETURNING a.id, a.fingerprint
             """, logger: logger)
         var changed: [String: UUID] = [:]

@@ -46,6 +46,12 @@ public struct Database: Sendable {
         }
     }
 
+    /// Runs `body` on a pooled connection outside any transaction: each statement commits on its own. For statements
+    /// that name their schema, so that nothing is left on the connection for the next user.
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { try await body($0) }
+    }
+
     /// Round-trip time of `SELECT 1`, or nil when the database does not answer within `timeout`.
     public func ping(timeout: Duration = .seconds(2)) async -> Duration? {
         let clock = ContinuousClock()

@@ -14,7 +14,7 @@ public enum JSONText {
         return out + "}"
     }
 
-    static func string(_ text: String, into out: inout String) {
+    public static func string(_ text: String, into out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import OwlCore
+import OwlTestSupport
+import PostgresNIO
+import Testing
+@testable import NightOwl
+
+/// Group commit as the ingestor runs it: several requests in one batch, the one-statement re-fire path first.
+@Suite struct AlertBatchTests {
+    static func event(_ fingerprint: String, _ action: AlertEvent.Action = .fire, title: String? = nil) -> AlertEvent {
+        AlertEvent(action: action, fingerprint: fingerprint, severity: .warning, source: .alertmanager, title: title ?? "Alert \(fingerprint)",
+                   description: "", labels: ["alertname": fingerprint], annotations: [:], service: nil, cluster: nil, namespace: nil,
+                   runbookURL: nil, generatorURL: nil, firedAt: Date(), agent: nil, actor: "alertmanager")
+    }
+
+    /// Runs `requests` as one batch, as the ingestor would after gathering them, and returns each request's results.
+    static func runBatch(_ f: NightOwlFixture, _ requests: [[AlertEvent]], logger: Logger = TestDatabase.logger) async throws -> [[EventResult]] {
+        let batch = AlertBatch(database: f.app.database, metrics: AlertMetrics(metrics: HTTPMetrics(prefix: "test")), logger: logger)
+        let jobs = JobCollector()
+        return try await withThrowingTaskGroup(of: (Int, [EventResult]).self) { group in
+            for (index, events) in requests.enumerated() {
+                group.addTask {
+                    let result: [EventResult] = try await withCheckedThrowingContinuation { continuation in
+                        let job = AlertIngestor.Job(tenant: f.tenant.slug, events: events, continuation: continuation)
+                        Task { () async -> Void in await jobs.add(index, job) }
+                    }
+                    return (index, result)
+                }
+            }
+            while await jobs.count < requests.count { try await Task.sleep(for: .milliseconds(5)) }
+            await batch.process(await jobs.inOrder)
+            var results = Array(repeating: [EventResult](), count: requests.count)
+            for try await (index, result) in group { results[index] = result }
+            return results
+        }
+    }
+
+    actor JobCollector {
+        var jobs: [Int: AlertIngestor.Job] = [:]
+        func add(_ index: Int, _ job: AlertIngestor.Job) { jobs[index] = job }
+        var count: Int { jobs.count }
+        var inOrder: [AlertIngestor.Job] { jobs.keys.sorted().compactMap { jobs[$0] } }
+    }
+
+    static func counts(_ f: NightOwlFixture) async throws -> [String: [Int]] {
+        try await f.app.database.withTenant(f.tenant.slug) { connection in
+            let rows = try await connection.query("SELECT fingerprint, occurrence_count FROM alerts ORDER BY first_fired_at, id", logger: TestDatabase.logger)
+            var counts: [String: [Int]] = [:]
+            for try await (fingerprint, count) in rows.decode((String, Int).self) { counts[fingerprint, default: []].append(count) }
+            return counts
+        }
+    }
+
+    /// A batch of repeats only is counted by the one-call path; a batch with one new fingerprint goes through the
+    /// transaction whole. Either way every event is counted once and same-fingerprint events fold into one alert.
+    @Test func requestsAreCountedWholeAndOnce() async throws {
+        let f = try await NightOwlFixture.make()
+        _ = try await Self.runBatch(f, [[Self.event("x")]])
+        let repeats = try await Self.runBatch(f, [[Self.event("x")], [Self.event("x"), Self.event("x")]])
+        #expect(repeats.map { $0.map(\.result) } == [[.deduplicated], [.deduplicated, .deduplicated]])
+        #expect(try await Self.counts(f) == ["x": [4]])
+        let results = try await Self.runBatch(f, [
+            [Self.event("x")],
+            [Self.event("x"), Self.event("y")],
+            [Self.event("x", title: "again"), Self.event("x")],
+        ])
+        #expect(results.map { $0.map(\.result) } == [[.deduplicated], [.deduplicated, .created], [.deduplicated, .deduplicated]])
+        #expect(Set(results.flatMap { $0.prefix(1) }.map(\.alertID)).count == 1)
+        #expect(try await Self.counts(f) == ["x": [8], "y": [1]])
+    }
+
+    /// A batch that resolves and then fires the same fingerprint keeps arrival order: the fire opens a new alert.
+    @Test func mixedBatchesKeepArrivalOrder() async throws {
+        let f = try await NightOwlFixture.make()
+        _ = try await Self.runBatch(f, [[Self.event("z")]])
+        let results = try await Self.runBatch(f, [[Self.event("z", .resolve)], [Self.event("z")]])
+        #expect(results.map { $0.map(\.result) } == [[.resolved], [.created]])
+        #expect(try await Self.counts(f) == ["z": [1, 1]])
+    }
+
+    /// Concurrent batches over the same fingerprints in opposite orders lock rows in one order: none fails and
+    /// none has to be retried, and every event is counted.
+    @Test func concurrentBatchesInOppositeOrdersDoNotDeadlock() async throws {
+        let f = try await NightOwlFixture.make()
+        let fingerprints = (0..<40).map { "fp-\($0)" }
+        _ = try await Self.runBatch(f, [fingerprints.map { Self.event($0) }])
+        let warnings = RecordedWarnings()
+        let logger = Logger(label: "batch-test") { _ in RecordingLogHandler(warnings: warnings) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for round in 0..<12 {
+                group.addTask {
+                    let order = round % 2 == 0 ? fingerprints : fingerprints.reversed()
+                    // Half the rounds add a new fingerprint, which sends them through the transactional upsert.
+                    let events = order.map { Self.event($0) } + (round % 4 < 2 ? [Self.event("new-\(round)")] : [])
+                    let results = try await Self.runBatch(f, [events], logger: logger)
+                    #expect(results[0].allSatisfy { $0.result == .deduplicated || $0.result == .created })
+                }
+            }
+            try await group.waitForAll()
+        }
+        let counts = try await Self.counts(f)
+        #expect(fingerprints.allSatisfy { counts[$0] == [13] })
+        #expect(warnings.messages.isEmpty, "a batch failed and was retried: \(warnings.messages)")
+    }
+}
+
+/// Warnings a test wants to see (or not see).
+final class RecordedWarnings: Sendable {
+    private let box = NIOLockedValueBox<[String]>([])
+    var messages: [String] { box.withLockedValue { $0 } }
+    func append(_ message: String) { box.withLockedValue { $0.append(message) } }
+}
+
+struct RecordingLogHandler: LogHandler {
+    let warnings: RecordedWarnings
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        if level >= .warning { warnings.append("\(message) \(metadata ?? [:])") }
+    }
+}
