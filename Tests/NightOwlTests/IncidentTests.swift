@@ -126,6 +126,30 @@ import Testing
         }
     }
 
+    /// Fragments complete to the words the knowledge base holds (also words added by an update); numbers match only
+    /// exactly; an unknown word is replaced by its nearest known words (a typo).
+    @Test func queryWordsResolveAgainstKnownWords() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let ids = try await Self.seed(client, f.key)
+            let outage = try await client.createIncident(f.key, #"{"title":"Gateway answers HTTP 503","severity":"major"}"#)
+            func found(_ q: String) async throws -> [String] {
+                let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+                let response = try await client.call(.get, "/api/v1/incidents/search?q=\(encoded)", key: f.key)
+                #expect(response.status == .ok)
+                return (response.json["items"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+            }
+            #expect(try await found("503") == [outage])
+            #expect(try await found("50").isEmpty, "numbers are not completed")
+            #expect(try await found("kafak").first == ids["titleHit"], "a typo finds the word it was meant to be")
+            #expect(try await found("zookeep").isEmpty)
+            let update = try await client.call(.put, "/api/v1/incidents/\(ids["titleHit"]!)", key: f.key,
+                                               json: #"{"title":"Kafka consumer lag behind ZooKeeper"}"#)
+            #expect(update.status == .ok)
+            #expect(try await found("zookeep") == [ids["titleHit"]!])
+        }
+    }
+
     @Test func titleHitOutranksSolutionHit() async throws {
         let f = try await NightOwlFixture.make()
         try await f.app.test { client in

@@ -157,57 +157,41 @@ struct IncidentStore {
         return entries
     }
 
-    /// Ranked search. Full-text matches (weighted, every word also as a prefix; GIN on the tsvector) come first; only
-    /// when they run out does the page continue with titles that are similar by trigrams (typos; GIN trigram index),
-    /// so the common case never pays for the similarity scan. Only the page's rows are fetched in full and highlighted.
+    /// Ranked search. The query text becomes a tsquery in the database (`incident_search_query`, migration 0010:
+    /// websearch syntax, fragments completed to the words that exist, unknown words replaced by their nearest known
+    /// words), so the main statement is planned knowing the query. Matches come from the GIN index and are ranked with
+    /// the weights once (materialised: the count and the page read the same ranks); only the page's rows are fetched
+    /// in full and highlighted.
     func search(_ text: String, page: OffsetPage, includeArchived: Bool, on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
-        // The planner does not know how costly word similarity is per row and picks a sequential scan over the trigram
-        // index, which is many times slower; this transaction (and only it) uses the indexes.
-        try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
-        var (results, total) = try await searchBranch(text, fullText: true, limit: page.limit, offset: page.offset,
-                                                      includeArchived: includeArchived, on: connection)
-        if total < page.offset + page.limit {
-            let (similar, similarTotal) = try await searchBranch(
-                text, fullText: false, limit: page.limit - results.count, offset: max(0, page.offset - total),
-                includeArchived: includeArchived, on: connection)
-            results += similar
-            total += similarTotal
-        }
-        return (results, total)
-    }
-
-    private func searchBranch(_ text: String, fullText: Bool, limit: Int, offset: Int, includeArchived: Bool,
-                              on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
-        guard limit > 0 else { return ([], 0) }
+        guard let query = try await searchQuery(text, on: connection) else { return ([], 0) }
         let rows = try await connection.query("""
             WITH q AS (
-                SELECT nullif(regexp_replace(websearch_to_tsquery('english', \(text))::text, '''([^'']+)''', '''\\1'':*', 'g'), '')::tsquery AS ts
-            ), hits AS (
+                SELECT \(query)::tsquery AS ts
+            ), hits AS MATERIALIZED (
                 SELECT i.id, ts_rank(i.search_vector, q.ts) AS rank
                 FROM incidents i, q
-                WHERE \(fullText) AND q.ts IS NOT NULL AND i.search_vector @@ q.ts
-                  AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
-                UNION ALL
-                SELECT i.id, 0.3 * word_similarity(\(text), i.title) AS rank
-                FROM incidents i, q
-                WHERE NOT \(fullText) AND i.title %> \(text) AND (q.ts IS NULL OR NOT i.search_vector @@ q.ts)
-                  AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
+                WHERE i.search_vector @@ q.ts AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
+            ), total AS (
+                SELECT count(*) AS n FROM hits
             ), page AS (
-                SELECT id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, id LIMIT \(limit) OFFSET \(offset)
+                SELECT id, rank FROM hits ORDER BY rank DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
             )
-            SELECT \(unescaped: Self.qualifiedColumns), page.rank::float8, page.total,
+            SELECT \(unescaped: Self.qualifiedColumns), page.rank::float8, total.n,
                    ts_headline('english', i.title, q.ts, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
                    ts_headline('english', i.symptoms, q.ts, \(IncidentSearch.headlineOptions)),
                    ts_headline('english', i.root_cause, q.ts, \(IncidentSearch.headlineOptions)),
                    ts_headline('english', i.solution, q.ts, \(IncidentSearch.headlineOptions)),
                    ts_headline('english', array_to_string(i.error_patterns, ' | '), q.ts, \(IncidentSearch.headlineOptions))
-            FROM page JOIN incidents i ON i.id = page.id, q
+            FROM total CROSS JOIN q LEFT JOIN (page JOIN incidents i ON i.id = page.id) ON true
             ORDER BY page.rank DESC, page.id
             """, logger: logger)
         var results: [IncidentSearchResult] = []
         var total = 0
         for try await row in rows {
             let r = row.makeRandomAccess()
+            total = try r[23].decode(Int.self)
+            // A page past the end (or no match) is one row that carries only the count.
+            guard try r[0].decode(UUID?.self) != nil else { continue }
             var highlights: [String: String] = [:]
             for (index, field) in [(24, "title"), (25, "symptoms"), (26, "root_cause"), (27, "solution"), (28, "error_patterns")] {
                 if let headline = try r[index].decode(String?.self), headline.contains(IncidentSearch.startMark) {
@@ -216,9 +200,15 @@ struct IncidentStore {
             }
             if highlights["title"] == nil { highlights["title"] = HTML.escape(try r[1].decode(String.self)) }
             results.append(IncidentSearchResult(incident: try Self.decode(row), rank: try r[22].decode(Double.self), highlights: highlights))
-            total = try r[23].decode(Int.self)
         }
         return (results, total)
+    }
+
+    /// The tsquery (as text) for what was typed, or nil when nothing searchable remains (only stop words).
+    private func searchQuery(_ text: String, on connection: PostgresConnection) async throws -> String? {
+        let rows = try await connection.query("SELECT incident_search_query(\(text))::text", logger: logger)
+        for try await query in rows.decode(String?.self) { return query }
+        return nil
     }
 
     private func setChangeType(_ type: String, on connection: PostgresConnection) async throws {
