@@ -162,6 +162,68 @@ import Testing
         }
     }
 
+    /// A query decided by one word is answered from the per-word postings (migration 0011); its totals, order and
+    /// pages must be those of the general path, and the postings must follow every write: archive, edit, merge.
+    @Test func oneWordQueriesFollowEveryWrite() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            let both = try await client.createIncident(f.key, #"{"title":"etcd leader election lost","severity":"critical"}"#)
+            let title = try await client.createIncident(f.key, #"{"title":"etcd disk latency","severity":"major"}"#)
+            let symptoms = try await client.createIncident(f.key, #"{"title":"API server slow","severity":"major","symptoms":"etcd requests time out"}"#)
+            let solution = try await client.createIncident(f.key, #"{"title":"Control plane flapping","severity":"warning","solution":"defragment etcd"}"#)
+            let archived = try await client.createIncident(f.key, #"{"title":"etcd backup failed","severity":"info"}"#)
+            #expect(try await client.call(.delete, "/api/v1/incidents/\(archived)", key: f.key).status == .ok)
+            func search(_ q: String, _ extra: String = "") async throws -> (ids: [String], total: Int, ranks: [Double]) {
+                let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+                let response = try await client.call(.get, "/api/v1/incidents/search?q=\(encoded)\(extra)", key: f.key)
+                #expect(response.status == .ok, "\(q): \(response.text)")
+                let items = response.json["items"]?.arrayValue ?? []
+                return (items.compactMap { $0["id"]?.stringValue }, Int(response.json["total"]?.numberValue ?? -1),
+                        items.compactMap { $0["rank"]?.numberValue })
+            }
+
+            let excluding = try await search("etcd -leader")
+            #expect(excluding.ids == [title, symptoms, solution], "ranked by the word, not flattened by the exclusion")
+            #expect(excluding.total == 3)
+            #expect(excluding.ranks == excluding.ranks.sorted(by: >) && excluding.ranks.first! > excluding.ranks.last!)
+            let single = try await search("etcd")
+            #expect(single.total == 4)
+            #expect(Set(single.ids.prefix(2)) == [both, title] && single.ids.suffix(2) == [symptoms, solution])
+            let second = try await search("etcd -leader", "&limit=1&offset=1")
+            #expect(second.ids == [symptoms] && second.total == 3)
+            let pastTheEnd = try await search("etcd -leader", "&offset=10")
+            #expect(pastTheEnd.ids.isEmpty && pastTheEnd.total == 3)
+            let withArchived = try await search("etcd", "&include_archived=true")
+            #expect(withArchived.total == 5 && withArchived.ids.contains(archived))
+
+            #expect(try await client.call(.delete, "/api/v1/incidents/\(title)", key: f.key).status == .ok)
+            #expect(try await search("etcd -leader").ids == [symptoms, solution])
+            let edited = try await client.call(.put, "/api/v1/incidents/\(symptoms)", key: f.key, json: #"{"symptoms":"requests time out"}"#)
+            #expect(edited.status == .ok)
+            #expect(try await search("etcd -leader").ids == [solution])
+            #expect(try await search("request").ids == [symptoms], "the edited entry's new words")
+            let merged = try await client.call(.post, "/api/v1/incidents/\(both)/merge", key: f.key, json: #"{"source_id":"\#(solution)"}"#)
+            #expect(merged.status == .ok)
+            let afterMerge = try await search("etcd")
+            #expect(afterMerge.ids == [both] && afterMerge.total == 1, "the source leaves search; the target holds its words")
+            #expect(try await search("defragment").ids == [both])
+        }
+        // The postings are exactly what the searchable entries hold.
+        let mismatches = try await f.app.database.withTenant(f.tenant.slug) { connection -> Int in
+            let rows = try await connection.query("""
+                WITH expected AS (
+                    SELECT w.lexeme, i.id AS incident_id, incident_word_rank(i.search_vector, w.lexeme) AS rank
+                    FROM incidents i, unnest(i.search_vector) AS w WHERE i.archived_at IS NULL AND i.merged_into_id IS NULL
+                ), actual AS (SELECT lexeme, incident_id, rank FROM incident_postings)
+                SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM actual) a)
+                     + (SELECT count(*) FROM (SELECT * FROM actual EXCEPT ALL SELECT * FROM expected) b)
+                """, logger: TestDatabase.logger)
+            for try await n in rows.decode(Int.self) { return n }
+            return -1
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func websearchSyntax() async throws {
         let f = try await NightOwlFixture.make()
         try await f.app.test { client in
@@ -212,5 +274,31 @@ import Testing
                 #expect(try await client.call(.get, "/api/v1/incidents/search?q=\(encoded)", key: f.key).status == .ok, "\(q)")
             }
         }
+    }
+}
+
+/// Entries and search results are written by hand for list responses; they must be JSONEncoder's bytes.
+@Suite struct IncidentJSONTests {
+    @Test(arguments: [true, false])
+    func handWrittenMatchesJSONEncoder(optionalsSet: Bool) throws {
+        let incident = Incident(
+            id: UUID(), title: "Pod \"CrashLoopBackOff\" / payments", fingerprints: ["a", "b/c"], severity: .critical, category: "k8s",
+            services: ["payments"], clusters: ["prod-eu"], namespaces: ["pay"], tags: ["t1", "t2"], symptoms: "line one\nline two",
+            errorPatterns: ["exit code 137"], rootCause: "é 🦉", solution: "roll back\\redeploy",
+            runbookID: optionalsSet ? UUID() : nil, createdBy: "alice", resolutionCount: 3,
+            lastSeenAt: optionalsSet ? Date(timeIntervalSince1970: 1_790_000_000.5) : nil, mergedIntoID: optionalsSet ? UUID() : nil,
+            mergedFromIDs: optionalsSet ? [UUID(), UUID()] : [], archivedAt: optionalsSet ? Date() : nil,
+            createdAt: Date(timeIntervalSince1970: 1_780_000_000), updatedAt: Date())
+        #expect(incident.jsonObject() == String(decoding: try JSON.encoder.encode(incident), as: UTF8.self))
+        let result = IncidentSearchResult(incident: incident, rank: optionalsSet ? 0.6079270839691162 : 1,
+                                          highlights: ["title": "Pod <mark>CrashLoopBackOff</mark>", "solution": "&lt;b&gt;"])
+        let list = OffsetList(items: [result, result], total: 7, page: OffsetPage(limit: 2, offset: 0))
+        #expect(list.jsonDocument() == String(decoding: try JSON.encoder.encode(list), as: UTF8.self))
+    }
+
+    @Test(arguments: [("plain", "plain"), ("\u{2}Pod\u{3} <b>\"x\"</b> & 'y'", "<mark>Pod</mark> &lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; &#39;y&#39;"),
+                      ("\"\u{301}", "&quot;\u{301}")])
+    func highlightsEscapeEverythingButTheMarks(headline: String, expected: String) {
+        #expect(IncidentSearch.highlight(headline) == expected)
     }
 }

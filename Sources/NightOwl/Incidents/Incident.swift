@@ -34,6 +34,33 @@ public struct Incident: Codable, Sendable, Equatable {
     }
 }
 
+extension Incident: JSONObjectWritable {
+    public func writeMembers(into object: inout JSONObjectWriter) {
+        object.uuid("id", id)
+        object.string("title", title)
+        object.strings("fingerprints", fingerprints)
+        object.string("severity", severity.rawValue)
+        object.string("category", category)
+        object.strings("services", services)
+        object.strings("clusters", clusters)
+        object.strings("namespaces", namespaces)
+        object.strings("tags", tags)
+        object.string("symptoms", symptoms)
+        object.strings("error_patterns", errorPatterns)
+        object.string("root_cause", rootCause)
+        object.string("solution", solution)
+        object.uuid("runbook_id", runbookID)
+        object.string("created_by", createdBy)
+        object.int("resolution_count", resolutionCount)
+        object.date("last_seen_at", lastSeenAt)
+        object.uuid("merged_into_id", mergedIntoID)
+        object.uuids("merged_from_ids", mergedFromIDs)
+        object.date("archived_at", archivedAt)
+        object.date("created_at", createdAt)
+        object.date("updated_at", updatedAt)
+    }
+}
+
 /// An incident with its linked runbook, as `GET /api/v1/incidents/{id}` shows it.
 typealias IncidentDetail = Flattened<Incident, [String: Runbook?]>
 

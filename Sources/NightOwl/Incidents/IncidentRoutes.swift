@@ -50,8 +50,8 @@ struct IncidentRoutes {
         let text = try IncidentSearch.sanitize(raw)
         let page = try OffsetPage(limit: query.int("limit", default: 20, range: 1...100), offset: query.int("offset", default: 0, range: 0...10_000))
         let includeArchived = try Self.flag(query, "include_archived")
-        let (items, total) = try await platform.database.withTenant(principal.tenant.slug) {
-            try await store.search(text, page: page, includeArchived: includeArchived, on: $0)
+        let (items, total) = try await platform.database.withConnection {
+            try await store.search(text, page: page, includeArchived: includeArchived, tenant: principal.tenant.slug, on: $0)
         }
         return try JSON.response(OffsetList(items: items, total: total, page: page))
     }

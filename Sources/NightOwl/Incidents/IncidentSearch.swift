@@ -22,18 +22,30 @@ enum IncidentSearch {
 
     /// HTML-escapes a headline and turns the match marks into `<mark>` elements.
     static func highlight(_ headline: String) -> String {
-        HTML.escape(headline)
-            .replacingOccurrences(of: startMark, with: "<mark>")
-            .replacingOccurrences(of: stopMark, with: "</mark>")
+        var out = ""
+        out.reserveCapacity(headline.utf8.count + 32)
+        for scalar in headline.unicodeScalars {
+            switch scalar {
+            case "\u{2}": out += "<mark>"
+            case "\u{3}": out += "</mark>"
+            default: HTML.escape(scalar, into: &out)
+            }
+        }
+        return out
     }
 }
 
 /// One search result: the entry, its rank and HTML-safe highlights of the fields that matched.
 typealias IncidentSearchResult = Flattened<Incident, SearchMatch>
 
-struct SearchMatch: Encodable, Sendable {
+struct SearchMatch: Encodable, Sendable, JSONObjectWritable {
     var rank: Double
     var highlights: [String: String]
+
+    func writeMembers(into object: inout JSONObjectWriter) {
+        object.double("rank", rank)
+        object.stringMap("highlights", highlights)
+    }
 }
 
 extension IncidentSearchResult {

@@ -157,44 +157,37 @@ struct IncidentStore {
         return entries
     }
 
-    /// Ranked search. The query text becomes a tsquery in the database (`incident_search_query`, migration 0010:
-    /// websearch syntax, fragments completed to the words that exist, unknown words replaced by their nearest known
-    /// words), so the main statement is planned knowing the query. Matches come from the GIN index and are ranked with
-    /// the weights once (materialised: the count and the page read the same ranks); only the page's rows are fetched
-    /// in full and highlighted.
-    func search(_ text: String, page: OffsetPage, includeArchived: Bool, on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
-        guard let query = try await searchQuery(text, on: connection) else { return ([], 0) }
+    /// Ranked search in one statement outside any transaction: the tenant schema's `incident_search_hits` (migration
+    /// 0011) turns the text into a tsquery (migration 0010: websearch syntax, fragments completed to the words that
+    /// exist, unknown words replaced by their nearest known words) and returns one page of ids in rank order with the
+    /// total, from the per-word postings when one word decides the query, else from the GIN index. Only the page's
+    /// rows are fetched in full and highlighted. Everything is named with the tenant's schema, so nothing is left on
+    /// the pooled connection.
+    func search(_ text: String, page: OffsetPage, includeArchived: Bool, tenant: TenantSlug,
+                on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
+        let schema = tenant.quotedSchema
         let rows = try await connection.query("""
-            WITH q AS (
-                SELECT \(query)::tsquery AS ts
-            ), hits AS MATERIALIZED (
-                SELECT i.id, ts_rank(i.search_vector, q.ts) AS rank
-                FROM incidents i, q
-                WHERE i.search_vector @@ q.ts AND i.merged_into_id IS NULL AND (\(includeArchived) OR i.archived_at IS NULL)
-            ), total AS (
-                SELECT count(*) AS n FROM hits
-            ), page AS (
-                SELECT id, rank FROM hits ORDER BY rank DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
-            )
-            SELECT \(unescaped: Self.qualifiedColumns), page.rank::float8, total.n,
-                   ts_headline('english', i.title, q.ts, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
-                   ts_headline('english', i.symptoms, q.ts, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', i.root_cause, q.ts, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', i.solution, q.ts, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', array_to_string(i.error_patterns, ' | '), q.ts, \(IncidentSearch.headlineOptions))
-            FROM total CROSS JOIN q LEFT JOIN (page JOIN incidents i ON i.id = page.id) ON true
-            ORDER BY page.rank DESC, page.id
+            SELECT \(unescaped: Self.qualifiedColumns), h.hit_rank, h.hit_total,
+                   ts_headline('english', i.title, h.hit_query, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
+                   ts_headline('english', i.symptoms, h.hit_query, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', i.root_cause, h.hit_query, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', i.solution, h.hit_query, \(IncidentSearch.headlineOptions)),
+                   ts_headline('english', array_to_string(i.error_patterns, ' | '), h.hit_query, \(IncidentSearch.headlineOptions))
+            FROM \(unescaped: schema).incident_search_hits(\(text), \(includeArchived), \(page.limit), \(page.offset))
+                 WITH ORDINALITY AS h(hit_id, hit_rank, hit_total, hit_query, position)
+            LEFT JOIN \(unescaped: schema).incidents i ON i.id = h.hit_id
+            ORDER BY h.position
             """, logger: logger)
         var results: [IncidentSearchResult] = []
         var total = 0
         for try await row in rows {
             let r = row.makeRandomAccess()
             total = try r[23].decode(Int.self)
-            // A page past the end (or no match) is one row that carries only the count.
+            // A page past the end is one row that carries only the count.
             guard try r[0].decode(UUID?.self) != nil else { continue }
             var highlights: [String: String] = [:]
             for (index, field) in [(24, "title"), (25, "symptoms"), (26, "root_cause"), (27, "solution"), (28, "error_patterns")] {
-                if let headline = try r[index].decode(String?.self), headline.contains(IncidentSearch.startMark) {
+                if let headline = try r[index].decode(String?.self), headline.utf8.contains(2) {
                     highlights[field] = IncidentSearch.highlight(headline)
                 }
             }
@@ -202,13 +195,6 @@ struct IncidentStore {
             results.append(IncidentSearchResult(incident: try Self.decode(row), rank: try r[22].decode(Double.self), highlights: highlights))
         }
         return (results, total)
-    }
-
-    /// The tsquery (as text) for what was typed, or nil when nothing searchable remains (only stop words).
-    private func searchQuery(_ text: String, on connection: PostgresConnection) async throws -> String? {
-        let rows = try await connection.query("SELECT incident_search_query(\(text))::text", logger: logger)
-        for try await query in rows.decode(String?.self) { return query }
-        return nil
     }
 
     private func setChangeType(_ type: String, on connection: PostgresConnection) async throws {

@@ -27,6 +27,10 @@ public enum JSON {
     }
 
     public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        if let document = value as? any JSONDocumentWritable {
+            return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: document.jsonDocument())))
+        }
         let data = try encoder.encode(value)
         return Response(
             status: status,

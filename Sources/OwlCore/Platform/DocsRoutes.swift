@@ -52,19 +52,23 @@ struct DocsRoutes {
 
 public enum HTML {
     /// Escapes text for HTML element content and attribute values.
+    /// Scalar by scalar: a quote followed by a combining mark is one Character, which a Character-wise escape left
+    /// unescaped.
     public static func escape(_ text: String) -> String {
         var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars { escape(scalar, into: &out) }
         return out
+    }
+
+    public static func escape(_ scalar: Unicode.Scalar, into out: inout String) {
+        switch scalar {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(scalar)
+        }
     }
 }
