@@ -166,8 +166,8 @@ import Testing
     /// pages must be those of the general path, and the postings must follow every write: archive, edit, merge.
     @Test func oneWordQueriesFollowEveryWrite() async throws {
         let f = try await NightOwlFixture.make()
+        let both = try await f.app.test { client in try await client.createIncident(f.key, #"{"title":"etcd leader election lost","severity":"critical"}"#) }
         try await f.app.test { client in
-            let both = try await client.createIncident(f.key, #"{"title":"etcd leader election lost","severity":"critical"}"#)
             let title = try await client.createIncident(f.key, #"{"title":"etcd disk latency","severity":"major"}"#)
             let symptoms = try await client.createIncident(f.key, #"{"title":"API server slow","severity":"major","symptoms":"etcd requests time out"}"#)
             let solution = try await client.createIncident(f.key, #"{"title":"Control plane flapping","severity":"warning","solution":"defragment etcd"}"#)
@@ -207,6 +207,18 @@ import Testing
             let afterMerge = try await search("etcd")
             #expect(afterMerge.ids == [both] && afterMerge.total == 1, "the source leaves search; the target holds its words")
             #expect(try await search("defragment").ids == [both])
+        }
+        // A write that names the schema, with the connection's own search_path, still keeps postings, words and history.
+        _ = try await f.app.database.withConnection { connection in
+            try await connection.query("""
+                UPDATE \(unescaped: f.tenant.slug.quotedSchema).incidents SET title = 'etcd quorum lost' WHERE id = \(UUID(uuidString: both)!)
+                """, logger: TestDatabase.logger)
+        }
+        try await f.app.test { client in
+            let response = try await client.call(.get, "/api/v1/incidents/search?q=quorum", key: f.key)
+            #expect(response.json["items"]?.arrayValue?.map { $0["id"]?.stringValue } == [both])
+            let history = try await client.call(.get, "/api/v1/incidents/\(both)/history", key: f.key)
+            #expect(history.text.contains("etcd quorum lost"))
         }
         // The postings are exactly what the searchable entries hold.
         let mismatches = try await f.app.database.withTenant(f.tenant.slug) { connection -> Int in

@@ -83,7 +83,7 @@ actor AlertIngestor {
             timerArmed = true
             Task {
                 try? await Task.sleep(for: delay)
-                await self.timerFired()
+                self.timerFired()
             }
         case .none:
             break

@@ -27,7 +27,8 @@ ORDER BY 1, 2;
 
 -- Statement-level, so that a bulk insert writes its postings in one pass. An update rewrites the postings of the
 -- entries whose vector or searchability changed, and only those (resolution counts and last-seen times change often).
-CREATE FUNCTION incident_postings_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Its search_path is the tenant's whatever the writer's.
+CREATE FUNCTION incident_postings_refresh() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO incident_postings (lexeme, incident_id, rank)
@@ -130,3 +131,8 @@ BEGIN
         ORDER BY page.rank DESC, page.id;
 END
 $$;
+
+-- The entries' other triggers also work in the tenant's schema whatever the writer's search_path, so that a write
+-- through a schema-qualified statement (as the hot paths make) cannot skip history or the word list.
+ALTER FUNCTION incident_lexemes_collect() SET search_path FROM CURRENT;
+ALTER FUNCTION incidents_capture_history() SET search_path FROM CURRENT;
