@@ -1,10 +1,8 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
 import NightOwl
-import NIOCore
 import OwlCore
 import ServiceLifecycle
 

@@ -109,3 +109,13 @@ public struct AlertOutcome: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case index, result, fingerprint, error, alertID = "alert_id" }
 }
+
+extension AlertOutcome: JSONObjectWritable {
+    public func writeMembers(into object: inout JSONObjectWriter) {
+        object.int("index", index)
+        object.string("result", result.rawValue)
+        object.uuid("alert_id", alertID)
+        object.string("fingerprint", fingerprint)
+        object.string("error", error)
+    }
+}

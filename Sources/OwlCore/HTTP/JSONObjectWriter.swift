@@ -65,6 +65,10 @@ public struct JSONObjectWriter {
 
     public mutating func object(_ key: String, _ value: some JSONObjectWritable) { members.append((key, value.jsonObject())) }
 
+    public mutating func objects(_ key: String, _ values: [some JSONObjectWritable]) {
+        members.append((key, "[" + values.map { $0.jsonObject() }.joined(separator: ",") + "]"))
+    }
+
     /// The object's text, members in JSONEncoder's `.sortedKeys` order.
     public func finish() -> String {
         let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
@@ -134,7 +138,7 @@ extension Flattened: JSONObjectWritable where Base: JSONObjectWritable, Extra: J
 extension OffsetList: JSONDocumentWritable where Item: JSONObjectWritable {
     public func jsonDocument() -> String {
         var object = JSONObjectWriter()
-        object.raw("items", "[" + items.map { $0.jsonObject() }.joined(separator: ",") + "]")
+        object.objects("items", items)
         object.int("total", total)
         object.int("limit", limit)
         object.int("offset", offset)
