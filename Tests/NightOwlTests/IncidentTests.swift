@@ -268,6 +268,48 @@ import Testing
         }
     }
 
+    /// Headlines are asked only for the fields whose weight holds a word of the query; every field that has a match
+    /// must still get its highlight, whatever kind of query found the entry.
+    @Test func everyFieldWithAMatchIsHighlighted() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            _ = try await client.createIncident(f.key, """
+                {"title":"Alpha gateway stalls","severity":"major","error_patterns":["bravo handshake refused"],
+                 "symptoms":"charlie queue grows","root_cause":"delta lock held","solution":"restart the echo worker"}
+                """)
+            func marked(_ q: String) async throws -> Set<String> {
+                let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+                let response = try await client.call(.get, "/api/v1/incidents/search?q=\(encoded)", key: f.key)
+                let highlights = response.json["items"]?.arrayValue?.first?["highlights"]?.objectValue ?? [:]
+                #expect(highlights["title"]?.stringValue != nil, "the title is always there, marked or not")
+                return Set(highlights.compactMap { $0.value.stringValue?.contains("<mark>") == true ? $0.key : nil })
+            }
+            #expect(try await marked("alpha") == ["title"])
+            #expect(try await marked("bravo") == ["error_patterns"])
+            #expect(try await marked("charlie") == ["symptoms"])
+            #expect(try await marked("delta") == ["root_cause"])
+            #expect(try await marked("echo") == ["solution"])
+            #expect(try await marked("charl") == ["symptoms"], "a fragment")
+            #expect(try await marked("alpha echo") == ["title", "solution"])
+            #expect(try await marked("bravo OR zulu") == ["error_patterns"])
+            #expect(try await marked("\"delta lock\"") == ["root_cause"])
+            #expect(try await marked("gateway -\"charlie lock\"") == ["title", "symptoms", "root_cause"],
+                    "the words of an exclusion that did not exclude the entry are marked too")
+            #expect(try await marked("stall").contains("title"), "a stemmed word")
+        }
+        let words = try await f.app.database.withTenant(f.tenant.slug) { connection -> [String] in
+            let rows = try await connection.query("""
+                SELECT incident_query_words(q)::text FROM unnest(ARRAY[
+                    '''etcd'' & !''leader''', '''connect'' <-> ''refus''', '''crash'':*AB | ''o''''brien''', '''a\\\\b'' & ''c'''
+                ]::tsquery[]) AS q
+                """, logger: TestDatabase.logger)
+            var out: [String] = []
+            for try await text in rows.decode(String.self) { out.append(text) }
+            return out
+        }
+        #expect(words == ["'etcd' | 'leader'", "'connect' | 'refus'", "'crash':* | 'o''brien'", "'a\\\\b' | 'c'"])
+    }
+
     @Test(arguments: ["", "%20%20", String(repeating: "a", count: 201)])
     func badQueries(q: String) async throws {
         let f = try await NightOwlFixture.make()

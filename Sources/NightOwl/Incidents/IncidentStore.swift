@@ -161,20 +161,26 @@ struct IncidentStore {
     /// 0011) turns the text into a tsquery (migration 0010: websearch syntax, fragments completed to the words that
     /// exist, unknown words replaced by their nearest known words) and returns one page of ids in rank order with the
     /// total, from the per-word postings when one word decides the query, else from the GIN index. Only the page's
-    /// rows are fetched in full and highlighted. Everything is named with the tenant's schema, so nothing is left on
+    /// rows are fetched in full, and a field is highlighted only when its weight in the entry's vector holds one of the
+    /// query's words (migration 0012; the others would have no mark). Everything is named with the tenant's schema, so nothing is left on
     /// the pooled connection.
     func search(_ text: String, page: OffsetPage, includeArchived: Bool, tenant: TenantSlug,
                 on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
         let schema = tenant.quotedSchema
         let rows = try await connection.query("""
             SELECT \(unescaped: Self.qualifiedColumns), h.hit_rank, h.hit_total,
-                   ts_headline('english', i.title, h.hit_query, \(IncidentSearch.headlineOptions + ", HighlightAll=true")),
-                   ts_headline('english', i.symptoms, h.hit_query, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', i.root_cause, h.hit_query, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', i.solution, h.hit_query, \(IncidentSearch.headlineOptions)),
-                   ts_headline('english', array_to_string(i.error_patterns, ' | '), h.hit_query, \(IncidentSearch.headlineOptions))
+                   CASE WHEN ts_filter(i.search_vector, '{a}') @@ h.hit_words
+                        THEN ts_headline('english', i.title, h.hit_query, \(IncidentSearch.headlineOptions + ", HighlightAll=true")) END,
+                   CASE WHEN ts_filter(i.search_vector, '{b}') @@ h.hit_words
+                        THEN ts_headline('english', i.symptoms, h.hit_query, \(IncidentSearch.headlineOptions)) END,
+                   CASE WHEN ts_filter(i.search_vector, '{b}') @@ h.hit_words
+                        THEN ts_headline('english', i.root_cause, h.hit_query, \(IncidentSearch.headlineOptions)) END,
+                   CASE WHEN ts_filter(i.search_vector, '{c}') @@ h.hit_words
+                        THEN ts_headline('english', i.solution, h.hit_query, \(IncidentSearch.headlineOptions)) END,
+                   CASE WHEN ts_filter(i.search_vector, '{a}') @@ h.hit_words
+                        THEN ts_headline('english', array_to_string(i.error_patterns, ' | '), h.hit_query, \(IncidentSearch.headlineOptions)) END
             FROM \(unescaped: schema).incident_search_hits(\(text), \(includeArchived), \(page.limit), \(page.offset))
-                 WITH ORDINALITY AS h(hit_id, hit_rank, hit_total, hit_query, position)
+                 WITH ORDINALITY AS h(hit_id, hit_rank, hit_total, hit_query, hit_words, position)
             LEFT JOIN \(unescaped: schema).incidents i ON i.id = h.hit_id
             ORDER BY h.position
             """, logger: logger)
