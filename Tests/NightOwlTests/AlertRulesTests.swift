@@ -61,7 +61,7 @@ import Testing
 
 @Suite struct GroupCommitPolicyTests {
     @Test(arguments: [
-        // running, waiting, oldest waited (µs), decision
+        // running, waiting, oldest waited (µs), decision; no batch answered yet
         (0, 0, 0, GroupCommitPolicy.Decision.none),
         (0, 1, 0, .start),
         (0, 5, 100, .start),
@@ -75,6 +75,24 @@ import Testing
     ])
     func decisions(running: Int, waiting: Int, waitedMicroseconds: Int, expected: GroupCommitPolicy.Decision) {
         let decision = GroupCommitPolicy().decide(running: running, waiting: waiting, oldestWaited: .microseconds(waitedMicroseconds))
+        #expect(decision == expected)
+    }
+
+    @Test(arguments: [
+        // waiting, oldest waited (µs), cohort, since the last answer (µs), decision, for an idle ingestor
+        (1, 0, 1, 10, GroupCommitPolicy.Decision.start),            // a lone sender never waits
+        (3, 0, 8, 200, .wait(.microseconds(1300))),                 // the cohort is coming back
+        (8, 0, 8, 200, .start),                                     // all back
+        (9, 0, 8, 200, .start),
+        (3, 0, 8, 1500, .start),                                    // lingered long enough
+        (3, 1900, 8, 200, .wait(.microseconds(100))),               // the oldest's own limit comes first
+        (3, 2000, 8, 200, .start),
+        (1, 0, 4, 100_000, .start),                                 // an old answer does not hold anyone
+    ])
+    func lingerForTheCohort(waiting: Int, waitedMicroseconds: Int, cohort: Int, sinceAnswerMicroseconds: Int,
+                            expected: GroupCommitPolicy.Decision) {
+        let decision = GroupCommitPolicy().decide(running: 0, waiting: waiting, oldestWaited: .microseconds(waitedMicroseconds),
+                                                  cohort: cohort, sinceAnswer: .microseconds(sinceAnswerMicroseconds))
         #expect(decision == expected)
     }
 }

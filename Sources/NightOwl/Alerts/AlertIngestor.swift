@@ -9,15 +9,17 @@ struct EventResult: Sendable {
     var alertID: UUID?
 }
 
-/// When to start a group commit. At once when none is running, so an idle server adds no wait, and a finishing batch
-/// takes everything that waited meanwhile; beside a running one only when many requests wait or the oldest has waited
-/// `maxWait`, so that one slow batch (a new alert's enrichment, a busy tenant) does not hold up the others. Measured
-/// with `owl bench ingest`: a second transaction started early competes for the same two cores and made every batch
-/// slower (docs/benchmarks.md).
+/// When to start a group commit. An idle ingestor starts at once when as many requests wait as were in flight when it
+/// last answered (`cohort`: one for a lone sender, so it adds no wait), else it lingers up to `linger` after that answer
+/// for the senders it answered to come back, so that concurrent senders keep sharing one commit instead of splitting
+/// into two groups that take turns (each then paying a whole commit). Beside a running batch a second one starts only
+/// when many requests wait or the oldest has waited `maxWait`, so that one slow batch (a new alert's enrichment, a busy
+/// tenant) does not hold up the others. Measured with `owl bench ingest` (docs/benchmarks.md).
 struct GroupCommitPolicy: Sendable {
     var maxConcurrent = 2
     var joinAt = 8
     var maxWait: Duration = .milliseconds(2)
+    var linger: Duration = .microseconds(1500)
 
     enum Decision: Equatable {
         case start
@@ -25,9 +27,14 @@ struct GroupCommitPolicy: Sendable {
         case none
     }
 
-    func decide(running: Int, waiting: Int, oldestWaited: Duration) -> Decision {
+    /// `cohort`: requests in flight when the last batch answered; `sinceAnswer`: time since then (nil: never).
+    func decide(running: Int, waiting: Int, oldestWaited: Duration, cohort: Int = 1, sinceAnswer: Duration? = nil) -> Decision {
         guard waiting > 0, running < maxConcurrent else { return .none }
-        if running == 0 || waiting >= joinAt || oldestWaited >= maxWait { return .start }
+        if running == 0 {
+            guard waiting < cohort, let sinceAnswer, sinceAnswer < linger, oldestWaited < maxWait else { return .start }
+            return .wait(min(linger - sinceAnswer, maxWait - oldestWaited))
+        }
+        if waiting >= joinAt || oldestWaited >= maxWait { return .start }
         return .wait(maxWait - oldestWaited)
     }
 }
@@ -50,7 +57,9 @@ actor AlertIngestor {
     private var pending: [Job] = []
     private var oldestArrival: ContinuousClock.Instant?
     private var running = 0
-    private var timerArmed = false
+    private var timerDeadline: ContinuousClock.Instant?
+    private var cohort = 1
+    private var answeredAt: ContinuousClock.Instant?
 
     init(database: Database, metrics: AlertMetrics, logger: Logger, policy: GroupCommitPolicy = GroupCommitPolicy()) {
         self.database = database
@@ -71,7 +80,8 @@ actor AlertIngestor {
 
     private func schedule() {
         let waited = oldestArrival.map { ContinuousClock.now - $0 } ?? .zero
-        switch policy.decide(running: running, waiting: pending.count, oldestWaited: waited) {
+        let sinceAnswer = answeredAt.map { ContinuousClock.now - $0 }
+        switch policy.decide(running: running, waiting: pending.count, oldestWaited: waited, cohort: cohort, sinceAnswer: sinceAnswer) {
         case .start:
             let batch = pending
             pending.removeAll()
@@ -79,24 +89,28 @@ actor AlertIngestor {
             running += 1
             Task { await self.run(batch) }
         case .wait(let delay):
-            guard !timerArmed else { return }
-            timerArmed = true
+            // One timer at a time, unless this wait ends sooner than the armed one.
+            let deadline = ContinuousClock.now + delay
+            if let armed = timerDeadline, armed <= deadline { return }
+            timerDeadline = deadline
             Task {
-                try? await Task.sleep(for: delay)
-                self.timerFired()
+                try? await Task.sleep(until: deadline, tolerance: .zero, clock: .continuous)
+                self.timerFired(deadline)
             }
         case .none:
             break
         }
     }
 
-    private func timerFired() {
-        timerArmed = false
+    private func timerFired(_ deadline: ContinuousClock.Instant) {
+        if timerDeadline == deadline { timerDeadline = nil }
         schedule()
     }
 
     private func run(_ batch: [Job]) async {
         await AlertBatch(database: database, metrics: metrics, logger: logger).process(batch)
+        answeredAt = .now
+        cohort = batch.count + pending.count
         running -= 1
         schedule()
     }
@@ -118,7 +132,10 @@ struct AlertBatch {
                     try await refire(requests, tenant: tenant, into: &results)
                 } catch where PostgresErrorCode.code(of: error) != nil {
                     // The statement failed in the database and so changed nothing: the transactional path takes all.
-                    logger.warning("alert re-fire failed; storing the batch in one transaction", metadata: ["error": .string(String(reflecting: error))])
+                    // OW001: an alert of the batch was resolved between the function's count and its update.
+                    let raced = PostgresErrorCode.code(of: error) == "OW001"
+                    logger.log(level: raced ? .debug : .warning, "alert re-fire failed; storing the batch in one transaction",
+                               metadata: ["error": .string(String(reflecting: error))])
                 } catch {
                     for job in group { job.continuation.resume(throwing: error) }
                     continue

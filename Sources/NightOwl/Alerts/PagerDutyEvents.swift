@@ -45,7 +45,7 @@ enum PagerDutyEvents {
             }
             var annotations: [String: String] = [:]
             if let details = payload["custom_details"], !details.isNull { annotations["custom_details"] = String(details.jsonText().prefix(20_000)) }
-            let key = dedupKey ?? UUID().uuidString.lowercased()
+            let key = dedupKey ?? UUID.random().uuidString.lowercased()
             let event = AlertEvent(
                 action: .fire, fingerprint: "pd:\(key)", severity: severity, source: .pagerduty, title: summary,
                 description: annotations["custom_details"] ?? "", labels: labels, annotations: annotations,

@@ -13,7 +13,7 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var ipAddress: String?
     public var createdAt: Date
 
-    public init(id: UUID = UUID(), actor: String, actorType: String, action: String, resource: String, resourceID: String?,
+    public init(id: UUID = .random(), actor: String, actorType: String, action: String, resource: String, resourceID: String?,
                 diff: JSONValue?, requestID: String?, ipAddress: String?, createdAt: Date = Date()) {
         self.id = id
         self.actor = actor
