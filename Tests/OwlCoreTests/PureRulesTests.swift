@@ -265,3 +265,15 @@ import Testing
         #expect(JSONValue.parse(text) == nil)
     }
 }
+
+@Suite struct RandomUUIDTests {
+    @Test func systemRandomIdsAreVersion4AndDiffer() {
+        let ids = (0..<1_000).map { _ in UUID.random() }
+        #expect(Set(ids).count == 1_000)
+        for id in ids {
+            let text = Array(id.uuidString)
+            #expect(text[14] == "4", "version 4: \(id)")
+            #expect("89AB".contains(text[19]), "RFC 9562 variant: \(id)")
+        }
+    }
+}
