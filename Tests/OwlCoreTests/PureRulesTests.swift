@@ -264,6 +264,15 @@ import Testing
     func refuses(text: String) {
         #expect(JSONValue.parse(text) == nil)
     }
+
+    /// Strings without escapes take a path of their own; bytes that are not UTF-8 are refused on both paths.
+    @Test func stringsPlainEscapedAndInvalid() {
+        #expect(JSONParser.parse(Array(#"["plain","a\"b","pre\u00e9post","ü plain"]"#.utf8))
+                == .array([.string("plain"), .string("a\"b"), .string("preépost"), .string("ü plain")]))
+        #expect(JSONParser.parse([0x22, 0xFF, 0x22]) == nil, "not UTF-8, no escape")
+        #expect(JSONParser.parse([0x22, 0x5C, 0x6E, 0xC3, 0x22]) == nil, "not UTF-8 after an escape")
+        #expect(JSONParser.parse([0x22, 0x61, 0x01, 0x22]) == nil, "a raw control character")
+    }
 }
 
 @Suite struct RandomUUIDTests {

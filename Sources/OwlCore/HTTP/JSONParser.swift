@@ -103,7 +103,21 @@ struct JSONParser {
 
     private mutating func string() throws(Failure) -> String {
         index += 1
-        var out: [UInt8] = []
+        // Most strings (every key, most values) have no escape: they are their bytes, validated once, with no buffer
+        // in between (and no allocation at all for short ones).
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else { throw Failure() }
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            guard byte >= 0x20 else { throw Failure() }
+            index += 1
+        }
+        var out = Array(bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
