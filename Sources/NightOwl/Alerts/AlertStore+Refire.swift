@@ -8,8 +8,9 @@ extension AlertStore {
     /// when any of them has no open alert (the caller then stores the batch in a transaction); it throws SQLSTATE OW001,
     /// having changed nothing, when one of them was resolved while the call ran.
     ///
-    /// The work is the tenant schema's `alerts_refire` function (migrations 0009 and 0013), called on its own (autocommit) and
-    /// named with its schema, not through `search_path`, so nothing outlives the call on the pooled connection.
+    /// The work is the tenant schema's `alerts_refire` function (migrations 0009 and 0013), called on its own
+    /// (autocommit) and named with its schema, not through `search_path`, so nothing outlives the call on the pooled
+    /// connection.
     func refire(_ events: [AlertEvent], tenant: TenantSlug, on connection: PostgresConnection) async throws -> [String: UUID] {
         let rows = AlertFold.fold(events).sorted { $0.event.fingerprint < $1.event.fingerprint }
         guard !rows.isEmpty else { return [:] }

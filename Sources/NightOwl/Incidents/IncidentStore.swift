@@ -162,8 +162,8 @@ struct IncidentStore {
     /// exist, unknown words replaced by their nearest known words) and returns one page of ids in rank order with the
     /// total, from the per-word postings when one word decides the query, else from the GIN index. Only the page's
     /// rows are fetched in full, and a field is highlighted only when its weight in the entry's vector holds one of the
-    /// query's words (migration 0012; the others would have no mark). Everything is named with the tenant's schema, so nothing is left on
-    /// the pooled connection.
+    /// query's words (migration 0012; the others would have no mark). Everything is named with the tenant's schema, so
+    /// nothing is left on the pooled connection.
     func search(_ text: String, page: OffsetPage, includeArchived: Bool, tenant: TenantSlug,
                 on connection: PostgresConnection) async throws -> ([IncidentSearchResult], Int) {
         let schema = tenant.quotedSchema
