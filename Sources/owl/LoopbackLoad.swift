@@ -102,26 +102,21 @@ struct LoopbackLoad {
             }
         }
 
-        /// Reads one response: status line and headers, then exactly Content-Length bytes of body.
+        /// Reads one response: status line and headers, then exactly Content-Length bytes of body. Parsed on the
+        /// bytes, as `wrk` does: string handling here cost a tenth of the process's CPU in `owl bench ingest`.
         func receive() throws -> Reply {
+            var scanned = 0
             var headerEnd: Int?
-            while true {
-                if let end = Self.headerEnd(in: buffer) { headerEnd = end; break }
-                try fill()
-            }
-            guard let end = headerEnd else { throw Failure(description: "no response") }
-            let head = String(decoding: buffer[..<end], as: UTF8.self)
-            let lines = head.split(separator: "\r\n")
-            guard let statusLine = lines.first, let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
-                throw Failure(description: "bad status line")
-            }
-            var length = 0
-            for line in lines.dropFirst() {
-                let parts = line.split(separator: ":", maxSplits: 1)
-                if parts.count == 2, parts[0].lowercased() == "content-length" {
-                    length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            while headerEnd == nil {
+                headerEnd = Self.headerEnd(in: buffer, from: scanned)
+                if headerEnd == nil {
+                    scanned = max(0, buffer.count - 3)
+                    try fill()
                 }
             }
+            let end = headerEnd!
+            guard let status = Self.status(buffer[..<end]) else { throw Failure(description: "bad status line") }
+            let length = Self.contentLength(buffer[..<end]) ?? 0
             let bodyStart = end + 4
             while buffer.count < bodyStart + length { try fill() }
             let body = Array(buffer[bodyStart..<(bodyStart + length)])
@@ -135,10 +130,46 @@ struct LoopbackLoad {
             buffer.append(contentsOf: chunk[..<n])
         }
 
-        private static func headerEnd(in bytes: [UInt8]) -> Int? {
+        static func headerEnd(in bytes: [UInt8], from start: Int) -> Int? {
             guard bytes.count >= 4 else { return nil }
-            for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
-                return i
+            var i = start
+            while i <= bytes.count - 4 {
+                if bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 { return i }
+                i += 1
+            }
+            return nil
+        }
+
+        /// The three digits after "HTTP/1.x ".
+        static func status(_ head: ArraySlice<UInt8>) -> Int? {
+            let digits = head.dropFirst(9).prefix(3)
+            guard head.starts(with: Array("HTTP/1.".utf8)), digits.count == 3, digits.allSatisfy({ (48...57).contains($0) }) else { return nil }
+            return digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+        }
+
+        /// The value of the Content-Length header, matched without regard to case.
+        static func contentLength(_ head: ArraySlice<UInt8>) -> Int? {
+            let name = Array("\r\ncontent-length:".utf8)
+            var i = head.startIndex
+            while i + name.count <= head.endIndex {
+                var matches = true
+                for k in 0..<name.count where head[i + k] | (head[i + k] >= 65 && head[i + k] <= 90 ? 32 : 0) != name[k] {
+                    matches = false
+                    break
+                }
+                if matches {
+                    var j = i + name.count
+                    while j < head.endIndex, head[j] == 32 || head[j] == 9 { j += 1 }
+                    var value = 0
+                    var digits = 0
+                    while j < head.endIndex, (48...57).contains(head[j]) {
+                        value = value * 10 + Int(head[j] - 48)
+                        digits += 1
+                        j += 1
+                    }
+                    return digits > 0 ? value : nil
+                }
+                i += 1
             }
             return nil
         }

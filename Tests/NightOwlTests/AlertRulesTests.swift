@@ -45,6 +45,7 @@ import Testing
         [AlertOutcome(index: 1, result: .rejected, error: "labels must be an object with \"string\" values\n\u{1}"),
          AlertOutcome(index: 0, result: .deduplicated, alertID: UUID(), fingerprint: "fp/with\\slash ü 🚨")],
         [AlertOutcome(index: 2, result: .ignored, fingerprint: "pd-key"), AlertOutcome(index: 3, result: .resolved, alertID: UUID())],
+        [AlertOutcome(index: 12, result: .acknowledged, alertID: UUID(), fingerprint: "f", error: "every member")],
     ])
     func sameTextAsTheEncoder(alerts: [AlertOutcome]) throws {
         let answer = AlertRoutes.WebhookResponse(received: alerts.count + 1, stored: alerts.count, rejected: 1, alerts: alerts)
@@ -56,6 +57,16 @@ import Testing
     func trimmed(raw: String, expected: String) {
         #expect(raw.trimmed == expected)
         #expect(raw.trimmed == raw.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The byte-length shortcut gives what counting characters gives, also where characters are several bytes
+    /// (é as one scalar or two, a flag of two scalars, an emoji with a modifier).
+    @Test(arguments: ["", "abc", "abcd", "ééé", "e\u{301}e\u{301}e\u{301}", "🇫🇷🇫🇷🇫🇷", "👍🏽👍🏽👍🏽👍🏽", "ab🚨", "a\r\nb"])
+    func limitsCountCharacters(text: String) {
+        for limit in 0...5 {
+            #expect(text.limited(to: limit) == String(text.prefix(limit)), "\(text) to \(limit)")
+            #expect(text.hasAtMost(limit) == (text.count <= limit), "\(text) at most \(limit)")
+        }
     }
 }
 

@@ -270,6 +270,8 @@ import Testing
         #expect(JSONParser.parse(Array(#"["plain","a\"b","pre\u00e9post","ü plain"]"#.utf8))
                 == .array([.string("plain"), .string("a\"b"), .string("preépost"), .string("ü plain")]))
         #expect(JSONParser.parse([0x22, 0xFF, 0x22]) == nil, "not UTF-8, no escape")
+        #expect(JSONParser.parse([0x22, 0x61, 0x80, 0x22]) == nil, "a lone continuation byte after ASCII")
+        #expect(JSONParser.parse([0x22, 0x61, 0xC3, 0xA9, 0x7F, 0x22]) == .string("aé\u{7F}"), "ASCII, then UTF-8, then DEL")
         #expect(JSONParser.parse([0x22, 0x5C, 0x6E, 0xC3, 0x22]) == nil, "not UTF-8 after an escape")
         #expect(JSONParser.parse([0x22, 0x61, 0x01, 0x22]) == nil, "a raw control character")
     }
@@ -284,5 +286,16 @@ import Testing
             #expect(text[14] == "4", "version 4: \(id)")
             #expect("89AB".contains(text[19]), "RFC 9562 variant: \(id)")
         }
+    }
+
+    @Test func textIsFoundationsFormInBothCases() {
+        let fixed = [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+                     UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)),
+                     UUID(uuidString: "01234567-89AB-CDEF-FEDC-BA9876543210")!]
+        for id in fixed + (0..<1_000).map({ _ in UUID.random() }) {
+            #expect(id.text() == id.uuidString)
+            #expect(id.text(lowercase: true) == id.uuidString.lowercased())
+        }
+        #expect(fixed[2].text(lowercase: true) == "01234567-89ab-cdef-fedc-ba9876543210")
     }
 }

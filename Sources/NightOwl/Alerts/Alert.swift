@@ -118,4 +118,29 @@ extension AlertOutcome: JSONObjectWritable {
         object.string("fingerprint", fingerprint)
         object.string("error", error)
     }
+
+    /// The same object written straight into `out`, members in sorted key order.
+    func writeJSON(into out: inout String) {
+        out += "{"
+        if let alertID {
+            out += "\"alert_id\":\""
+            out += alertID.text()
+            out += "\","
+        }
+        if let error {
+            out += "\"error\":"
+            JSONObjectWriter.writeString(error, into: &out)
+            out += ","
+        }
+        if let fingerprint {
+            out += "\"fingerprint\":"
+            JSONObjectWriter.writeString(fingerprint, into: &out)
+            out += ","
+        }
+        out += "\"index\":"
+        out += String(index)
+        out += ",\"result\":\""
+        out += result.rawValue
+        out += "\"}"
+    }
 }

@@ -266,19 +266,38 @@ struct AlertBatch {
     }
 }
 
-/// NightOwl's alert metrics.
+/// NightOwl's alert metrics. Every series is made once, here: a registry lookup per alert (its name built, its labels
+/// hashed, under the registry's lock) was a visible share of the ingestion path.
 struct AlertMetrics: Sendable {
-    let metrics: HTTPMetrics
-    var deduplicated: Counter { metrics.counter("alerts_deduplicated_total") }
-    var agentResolved: Counter { metrics.counter("alerts_agent_resolved_total") }
-    var kbHits: Counter { metrics.counter("kb_hits_total") }
+    let deduplicated: Counter
+    let agentResolved: Counter
+    let kbHits: Counter
+    private let receivedBySource: [AlertSource: [Severity: Counter]]
+    private let processingBySource: [AlertSource: DurationHistogram]
+
+    init(metrics: HTTPMetrics) {
+        deduplicated = metrics.counter("alerts_deduplicated_total")
+        agentResolved = metrics.counter("alerts_agent_resolved_total")
+        kbHits = metrics.counter("kb_hits_total")
+        var received: [AlertSource: [Severity: Counter]] = [:]
+        var processing: [AlertSource: DurationHistogram] = [:]
+        for source in AlertSource.allCases {
+            for severity in Severity.allCases {
+                received[source, default: [:]][severity] = metrics.counter(
+                    "alerts_received_total", labels: [("source", source.rawValue), ("severity", severity.rawValue)])
+            }
+            processing[source] = metrics.histogram("alert_processing_duration_seconds", labels: [("source", source.rawValue)])
+        }
+        receivedBySource = received
+        processingBySource = processing
+    }
 
     func received(source: AlertSource, severity: Severity) {
-        metrics.counter("alerts_received_total", labels: [("source", source.rawValue), ("severity", severity.rawValue)]).increment()
+        receivedBySource[source]?[severity]?.increment()
     }
 
     func processing(source: AlertSource, duration: Duration) {
-        metrics.histogram("alert_processing_duration_seconds", labels: [("source", source.rawValue)]).record(duration)
+        processingBySource[source]?.record(duration)
     }
 }
 

@@ -31,7 +31,7 @@ enum AlertPayloads {
                 return AlertEvent(
                     action: status == "resolved" ? .resolve : .fire, fingerprint: fingerprint,
                     severity: SeverityMapping.severity(labels["severity"] ?? labels["priority"]), source: .alertmanager,
-                    title: String(title.prefix(500)), description: String((annotations["description"] ?? annotations["message"] ?? "").prefix(20_000)),
+                    title: title.limited(to: 500), description: (annotations["description"] ?? annotations["message"] ?? "").limited(to: 20_000),
                     labels: labels, annotations: annotations, service: ServiceLabel.from(labels), cluster: labels["cluster"],
                     namespace: labels["namespace"], runbookURL: annotations["runbook_url"] ?? annotations["runbook"],
                     generatorURL: try text(alert["generatorURL"], "generatorURL", max: 2048), firedAt: startsAt, agent: nil,
@@ -132,7 +132,7 @@ enum AlertPayloads {
         case nil, .null?: return nil
         case .string(let s)?:
             let trimmed = s.trimmed
-            guard trimmed.count <= max else { throw AlertProblem(message: "\(name) must be at most \(max) characters") }
+            guard trimmed.hasAtMost(max) else { throw AlertProblem(message: "\(name) must be at most \(max) characters") }
             return trimmed.isEmpty ? nil : trimmed
         case .number(let n)?: return n.rounded() == n ? String(Int64(n)) : String(n)
         default: throw AlertProblem(message: "\(name) must be a string")
@@ -148,9 +148,9 @@ enum AlertPayloads {
             guard object.count <= 100 else { throw AlertProblem(message: "\(name) may hold at most 100 entries") }
             var result: [String: String] = [:]
             for (key, item) in object {
-                guard key.count <= 200 else { throw AlertProblem(message: "\(name) keys must be at most 200 characters") }
+                guard key.hasAtMost(200) else { throw AlertProblem(message: "\(name) keys must be at most 200 characters") }
                 switch item {
-                case .string(let s): result[key] = String(s.prefix(4000))
+                case .string(let s): result[key] = s.limited(to: 4000)
                 case .number, .bool: result[key] = item.jsonText()
                 case .null: continue
                 default: throw AlertProblem(message: "\(name).\(key) must be a string")

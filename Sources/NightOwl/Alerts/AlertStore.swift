@@ -184,7 +184,7 @@ struct AlertStore {
         for chunk in stride(from: 0, to: ids.count, by: 100).map({ Array(ids[$0..<min($0 + 100, ids.count)]) }) {
             let payload = JSONValue.object([
                 "tenant": .string(tenant.value), "event": .string(event),
-                "alert_ids": .array(chunk.map { .string($0.uuidString.lowercased()) }),
+                "alert_ids": .array(chunk.map { .string($0.text(lowercase: true)) }),
             ]).jsonText()
             try await connection.query("SELECT pg_notify(\(AlertStore.channel), \(payload))", logger: logger)
         }

@@ -22,13 +22,13 @@ enum PagerDutyEvents {
         let routingKey = object["routing_key"]?.stringValue
         guard let action = object["event_action"]?.stringValue else { throw InvalidEvent(errors: ["'event_action' is missing"]) }
         let dedupKey = object["dedup_key"]?.stringValue
-        if let dedupKey, dedupKey.count > 255 { errors.append("'dedup_key' must be at most 255 characters") }
+        if let dedupKey, !dedupKey.hasAtMost(255) { errors.append("'dedup_key' must be at most 255 characters") }
         switch action {
         case "trigger":
             guard let payload = object["payload"]?.objectValue else { throw InvalidEvent(errors: ["'payload' is missing or not an object"]) }
             let summary = payload["summary"]?.stringValue ?? ""
             if summary.isEmpty { errors.append("'payload.summary' is missing or blank") }
-            if summary.count > 1024 { errors.append("'payload.summary' must be at most 1024 characters") }
+            if !summary.hasAtMost(1024) { errors.append("'payload.summary' must be at most 1024 characters") }
             let source = payload["source"]?.stringValue ?? ""
             if source.isEmpty { errors.append("'payload.source' is missing or blank") }
             let severityText = payload["severity"]?.stringValue ?? ""
@@ -41,11 +41,11 @@ enum PagerDutyEvents {
             guard errors.isEmpty, let severity else { throw InvalidEvent(errors: errors) }
             var labels: [String: String] = ["source": source]
             for key in ["component", "group", "class"] {
-                if let value = payload[key]?.stringValue { labels[key] = String(value.prefix(4000)) }
+                if let value = payload[key]?.stringValue { labels[key] = value.limited(to: 4000) }
             }
             var annotations: [String: String] = [:]
-            if let details = payload["custom_details"], !details.isNull { annotations["custom_details"] = String(details.jsonText().prefix(20_000)) }
-            let key = dedupKey ?? UUID.random().uuidString.lowercased()
+            if let details = payload["custom_details"], !details.isNull { annotations["custom_details"] = details.jsonText().limited(to: 20_000) }
+            let key = dedupKey ?? UUID.random().text(lowercase: true)
             let event = AlertEvent(
                 action: .fire, fingerprint: "pd:\(key)", severity: severity, source: .pagerduty, title: summary,
                 description: annotations["custom_details"] ?? "", labels: labels, annotations: annotations,

@@ -40,19 +40,20 @@ public enum APIKeyMaterial {
 
     /// Lower-case hex; by hand, because `String(format:)` costs more than the hash on every request.
     public static func hex<S: Sequence<UInt8>>(_ bytes: S) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits: StaticString = "0123456789abcdef"
         var out: [UInt8] = []
         out.reserveCapacity(64)
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+            out.append(digits.utf8Start[Int(byte >> 4)])
+            out.append(digits.utf8Start[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Keys are stored as SHA-256 hex digests; the lookup compares digests, never raw keys.
     public static func hash(_ raw: String) -> String {
-        hex(SHA256.hash(data: Data(raw.utf8)))
+        var raw = raw
+        return raw.withUTF8 { hex(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
     }
 
     /// What a list shows to identify a key: its first 11 characters.

@@ -34,7 +34,7 @@ struct APIKeyRoutes {
     @Sendable func revoke(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
         guard let key = try await store.revoke(tenantID: principal.tenant.id, id: id) else { throw APIError.notFound("API key") }
-        await platform.authenticator.keyCache.forget(keyID: id)
+        platform.authenticator.keyCache.forget(keyID: id)
         await platform.audit(context, principal, action: "api_key.revoke", resource: "api_key", id: id.uuidString)
         return try JSON.response(key)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Works out who is calling. Precedence: OIDC JWT → API key (`X-API-Key`, or `Authorization: Bearer ow_…`) →
 /// `X-Tenant-Slug` (dev mode only, grants admin). Credentials that are present but wrong are a 401, never a
@@ -55,17 +56,22 @@ public struct Authenticator: Sendable {
     public func authenticateAPIKey(_ raw: String) async throws -> Principal {
         guard APIKeyMaterial.isPlausible(raw) else { throw APIError.unauthorized("invalid, expired or revoked API key") }
         let hash = APIKeyMaterial.hash(raw)
-        let found: (APIKey, Tenant)?
-        if let cached = await keyCache.lookup(hash) {
+        let found: APIKeyCache.Entry?
+        if let cached = keyCache.lookup(hash) {
             found = cached
+        } else if let (key, tenant) = try await apiKeys.authenticate(hash: hash) {
+            let principal = Principal(tenant: tenant, role: key.role, method: .apiKey, actor: "api_key:\(key.keyPrefix)",
+                                      apiKeyID: key.id, apiKeyPrefix: key.keyPrefix, scopes: key.scopes)
+            found = APIKeyCache.Entry(key: key, principal: principal)
+            keyCache.store(hash, found!)
         } else {
-            found = try await apiKeys.authenticate(hash: hash)
-            if let found { await keyCache.store(hash, found) }
+            found = nil
         }
-        guard let (key, tenant) = found, key.expiresAt.map({ $0 > Date() }) ?? true else {
+        guard let found, found.key.expiresAt.map({ $0 > Date() }) ?? true else {
             throw APIError.unauthorized("invalid, expired or revoked API key")
         }
-        if await lastUsed.shouldRecord(key.id) {
+        let key = found.key
+        if lastUsed.shouldRecord(key.id) {
             let store = apiKeys
             let logger = logger
             Task {
@@ -74,8 +80,7 @@ public struct Authenticator: Sendable {
                 }
             }
         }
-        return Principal(tenant: tenant, role: key.role, method: .apiKey, actor: "api_key:\(key.keyPrefix)",
-                         apiKeyID: key.id, apiKeyPrefix: key.keyPrefix, scopes: key.scopes)
+        return found.principal
     }
 
     func authenticateJWT(_ token: String) async throws -> Principal {
@@ -104,42 +109,56 @@ public struct Authenticator: Sendable {
 }
 
 /// Recently verified keys, for a few seconds: a busy webhook sender costs one lookup every few seconds, not one per
-/// request. Revoking through this process forgets the key at once; other processes notice within `lifetime`.
-public actor APIKeyCache {
-    private var entries: [String: (key: APIKey, tenant: Tenant, expires: ContinuousClock.Instant)] = [:]
+/// request. Revoking through this process forgets the key at once; other processes notice within `lifetime`. A lock,
+/// not an actor: every authenticated request asks, and the critical sections are a dictionary access.
+public final class APIKeyCache: Sendable {
+    /// A verified key and the principal it authenticates as.
+    struct Entry: Sendable {
+        let key: APIKey
+        let principal: Principal
+    }
+
+    private let entries = Mutex<[String: (entry: Entry, expires: ContinuousClock.Instant)]>([:])
     let lifetime: Duration
 
     public init(lifetime: Duration = .seconds(5)) { self.lifetime = lifetime }
 
-    func lookup(_ hash: String) -> (APIKey, Tenant)? {
-        guard let entry = entries[hash] else { return nil }
-        guard entry.expires > .now else {
-            entries[hash] = nil
-            return nil
+    func lookup(_ hash: String, now: ContinuousClock.Instant = .now) -> Entry? {
+        entries.withLock { entries in
+            guard let cached = entries[hash] else { return nil }
+            guard cached.expires > now else {
+                entries[hash] = nil
+                return nil
+            }
+            return cached.entry
         }
-        return (entry.key, entry.tenant)
     }
 
-    func store(_ hash: String, _ value: (APIKey, Tenant)) {
-        if entries.count > 10_000 { entries.removeAll() }
-        entries[hash] = (value.0, value.1, .now + lifetime)
+    func store(_ hash: String, _ entry: Entry) {
+        let expires = ContinuousClock.now + lifetime
+        entries.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[hash] = (entry, expires)
+        }
     }
 
     /// Forgets a key (after it was revoked).
     public func forget(keyID: UUID) {
-        entries = entries.filter { $0.value.key.id != keyID }
+        entries.withLock { entries in entries = entries.filter { $0.value.entry.key.id != keyID } }
     }
 }
 
 /// Remembers when each key's use was last written, so a busy key costs one UPDATE a minute, not one per request.
-actor LastUsedTracker {
-    private var written: [UUID: ContinuousClock.Instant] = [:]
+final class LastUsedTracker: Sendable {
+    private let written = Mutex<[UUID: ContinuousClock.Instant]>([:])
 
     func shouldRecord(_ id: UUID, now: ContinuousClock.Instant = .now) -> Bool {
-        if let last = written[id], now - last < .seconds(60) { return false }
-        if written.count > 10_000 { written.removeAll() }
-        written[id] = now
-        return true
+        written.withLock { written in
+            if let last = written[id], now - last < .seconds(60) { return false }
+            if written.count > 10_000 { written.removeAll() }
+            written[id] = now
+            return true
+        }
     }
 }
 

@@ -47,10 +47,10 @@ public struct JSONObjectWriter {
     }
 
     public mutating func uuid(_ key: String, _ value: UUID?) {
-        if let value { string(key, value.uuidString) }
+        if let value { members.append((key, "\"" + value.text() + "\"")) }
     }
 
-    public mutating func uuids(_ key: String, _ values: [UUID]) { strings(key, values.map(\.uuidString)) }
+    public mutating func uuids(_ key: String, _ values: [UUID]) { strings(key, values.map { $0.text() }) }
 
     public mutating func date(_ key: String, _ value: Date?) {
         if let value { string(key, Timestamp.format(value)) }

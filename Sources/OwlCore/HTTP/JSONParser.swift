@@ -105,16 +105,26 @@ struct JSONParser {
         index += 1
         // Most strings (every key, most values) have no escape: they are their bytes, validated once, with no buffer
         // in between (and no allocation at all for short ones).
+        // ASCII needs no validation: decoding it cannot repair anything, and the generic validating initialiser cost
+        // more than the rest of the parse.
         let start = index
+        var high: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else { throw Failure() }
+                let text: String
+                if high < 0x80 {
+                    text = String(decoding: bytes[start..<index], as: UTF8.self)
+                } else {
+                    guard let valid = String(validating: bytes[start..<index], as: UTF8.self) else { throw Failure() }
+                    text = valid
+                }
                 index += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw Failure() }
+            high |= byte
             index += 1
         }
         var out = Array(bytes[start..<index])

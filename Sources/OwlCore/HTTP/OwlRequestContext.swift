@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The request context of every Owl service: carries the request id and, once authenticated, the caller.
 public struct OwlRequestContext: RequestContext {
@@ -7,12 +8,13 @@ public struct OwlRequestContext: RequestContext {
     public var requestID: String = ""
     /// Set by `AuthenticationMiddleware` when the request carried valid credentials.
     public var principal: Principal?
-    /// Source address, for audit entries.
-    public var remoteAddress: String?
+    /// Source address, for audit entries; formatted only when asked for (most requests never need it).
+    public var remoteAddress: String? { remoteSocketAddress?.ipAddress }
+    private let remoteSocketAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress?.ipAddress
+        remoteSocketAddress = source.channel.remoteAddress
     }
 
     /// Bodies are read through `JSON.decode`, which applies the configured limit itself.

@@ -10,7 +10,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let incoming = request.headers[.xRequestID]
-        let id = incoming.flatMap(Self.isAcceptable) == true ? incoming! : UUID.random().uuidString.lowercased()
+        let id = incoming.flatMap(Self.isAcceptable) == true ? incoming! : UUID.random().text(lowercase: true)
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)
         context.logger[metadataKey: "hb.request.id"] = nil

@@ -5,6 +5,7 @@ import Prometheus
 public struct HTTPMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let prefix: String
+    private let requestDurationName: String
     static let buckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
@@ -13,11 +14,12 @@ public struct HTTPMetrics: Sendable {
     public init(prefix: String, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.prefix = prefix
         self.registry = registry
+        requestDurationName = "\(prefix)_api_request_duration_seconds"
     }
 
     public func recordRequest(method: String, path: String, status: Int, duration: Duration) {
         registry.makeDurationHistogram(
-            name: "\(prefix)_api_request_duration_seconds",
+            name: requestDurationName,
             labels: [("method", method), ("path", path), ("status", String(status))],
             buckets: Self.buckets
         ).recordNanoseconds(duration.nanoseconds)
