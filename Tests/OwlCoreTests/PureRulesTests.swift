@@ -298,4 +298,20 @@ import Testing
         }
         #expect(fixed[2].text(lowercase: true) == "01234567-89ab-cdef-fedc-ba9876543210")
     }
+
+    @Test func requestIdsAreVersion4AndNeverRepeat() {
+        let source = RequestIDSource()
+        let ids = (0..<20_000).map { _ in source.next() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(1_000) {
+            let text = Array(id.uuidString)
+            #expect(text[14] == "4" && "89AB".contains(text[19]), "\(id)")
+        }
+        // The same seed gives the same sequence; another seed another one.
+        let a = RequestIDSource(seed: 42), b = RequestIDSource(seed: 42), c = RequestIDSource(seed: 43)
+        let first = (0..<3).map { _ in a.next() }
+        #expect(first == (0..<3).map { _ in b.next() })
+        #expect(Set(first).isDisjoint(with: (0..<3).map { _ in c.next() }))
+        #expect(RequestIDSource.mix(0) != RequestIDSource.mix(1))
+    }
 }

@@ -5,12 +5,13 @@ import Hummingbird
 /// Accepts a sane `X-Request-ID` or makes one, puts it on every log line of the request and on the response.
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = OwlRequestContext
-    public init() {}
+    let ids: RequestIDSource
+    public init(ids: RequestIDSource = RequestIDSource()) { self.ids = ids }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let incoming = request.headers[.xRequestID]
-        let id = incoming.flatMap(Self.isAcceptable) == true ? incoming! : UUID.random().text(lowercase: true)
+        let id = incoming.flatMap(Self.isAcceptable) == true ? incoming! : ids.next().text(lowercase: true)
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)
         context.logger[metadataKey: "hb.request.id"] = nil
