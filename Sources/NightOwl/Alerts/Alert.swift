@@ -110,16 +110,9 @@ public struct AlertOutcome: Encodable, Sendable {
     enum CodingKeys: String, CodingKey { case index, result, fingerprint, error, alertID = "alert_id" }
 }
 
-extension AlertOutcome: JSONObjectWritable {
-    public func writeMembers(into object: inout JSONObjectWriter) {
-        object.int("index", index)
-        object.string("result", result.rawValue)
-        object.uuid("alert_id", alertID)
-        object.string("fingerprint", fingerprint)
-        object.string("error", error)
-    }
-
-    /// The same object written straight into `out`, members in sorted key order.
+extension AlertOutcome {
+    /// The object as JSONEncoder writes it (members in sorted key order), straight into `out`: one per alert of
+    /// every webhook answer.
     func writeJSON(into out: inout String) {
         out += "{"
         if let alertID {
