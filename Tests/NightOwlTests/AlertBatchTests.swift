@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import OwlCore
 import OwlTestSupport
 import PostgresNIO
@@ -105,8 +106,8 @@ import Testing
         #expect(warnings.messages.isEmpty, "a batch failed and was retried: \(warnings.messages)")
     }
 
-    /// An alert that leaves the open set between the re-fire call's count and its update (a resolve committing in that
-    /// instant): the call changes nothing, and the batch is stored the transactional way, every event counted once.
+    /// An alert that leaves the open set while the re-fire call runs (a resolve committing in that instant): the call
+    /// changes nothing, and the batch is stored the transactional way, every event counted once.
     /// The race is made by a trigger that skips the first update of "racer" (a sequence, which a rollback keeps).
     @Test func refireThatLosesARaceChangesNothing() async throws {
         let f = try await NightOwlFixture.make()
@@ -137,6 +138,73 @@ import Testing
         }
         #expect(skipped == 2, "the re-fire call met the race, then the transaction updated racer")
         #expect(warnings.messages.isEmpty, "a lost race is expected, not a warning: \(warnings.messages)")
+    }
+}
+
+/// The ingestor's waits end on an event-loop timer: a request held back for the senders of the last batch to come
+/// back (the linger) is stored when the timer fires, not only when more requests arrive.
+@Suite struct AlertIngestorTimerTests {
+    @Test(.timeLimit(.minutes(1))) func heldRequestsAreStoredWhenTheirWaitEnds() async throws {
+        let f = try await NightOwlFixture.make()
+        let ingestor = AlertIngestor(database: f.app.database, metrics: AlertMetrics(metrics: HTTPMetrics(prefix: "test")),
+                                     logger: TestDatabase.logger, timers: MultiThreadedEventLoopGroup.singleton.next(),
+                                     policy: GroupCommitPolicy(maxWait: .milliseconds(300), linger: .milliseconds(300)))
+        let tenant = f.tenant.slug
+        let together = try await withThrowingTaskGroup(of: EventResult.self) { group in
+            for name in ["a", "b", "c"] {
+                group.addTask { try await ingestor.submit(tenant: tenant, events: [AlertBatchTests.event(name)])[0] }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(together.map(\.result) == [.created, .created, .created])
+        // Several requests were answered last, so a lone one now waits for the others to come back, up to the linger.
+        let clock = ContinuousClock()
+        let start = clock.now
+        let alone = try await ingestor.submit(tenant: tenant, events: [AlertBatchTests.event("a")])
+        #expect(alone.map(\.result) == [.deduplicated])
+        #expect(clock.now - start >= .milliseconds(100), "held by the linger, then started by the timer")
+        #expect(try await AlertBatchTests.counts(f) == ["a": [2], "b": [1], "c": [1]])
+    }
+}
+
+/// The re-fire statement is one text for every tenant and stays prepared on the connection; the function behind it
+/// sets the tenant's search_path for the call. On one connection, tenants taking turns must each count only their own
+/// alerts (PL/pgSQL plans made for one tenant's tables must not serve another's).
+@Suite struct AlertRefireTenancyTests {
+    @Test func tenantsTakingTurnsOnOneConnectionCountTheirOwnAlerts() async throws {
+        let f = try await NightOwlFixture.make()
+        let (other, _) = try await TestDatabase.makeTenant(f.app.database, definition: NightOwlService.definition)
+        let otherFixture = NightOwlFixture(app: f.app, tenant: other, key: "")
+        for fixture in [f, otherFixture] { _ = try await AlertBatchTests.runBatch(fixture, [[AlertBatchTests.event("shared")]]) }
+        let store = AlertStore(logger: TestDatabase.logger)
+        let ids = try await f.app.database.withConnection { connection -> [[String: UUID]] in
+            var ids: [[String: UUID]] = []
+            for tenant in [f.tenant.slug, other.slug, f.tenant.slug, f.tenant.slug, other.slug] {
+                ids.append(try await store.refire([AlertBatchTests.event("shared")], tenant: tenant, on: connection))
+            }
+            return ids
+        }
+        #expect(ids.allSatisfy { $0.count == 1 })
+        #expect(ids[0] == ids[2] && ids[1] == ids[4] && ids[0] != ids[1], "each tenant's call answers with its own alert")
+        #expect(try await AlertBatchTests.counts(f) == ["shared": [4]])
+        #expect(try await AlertBatchTests.counts(otherFixture) == ["shared": [3]])
+    }
+
+    @Test func theFunctionRefusesASchemaThatIsNoTenants() async throws {
+        let f = try await NightOwlFixture.make()
+        let code = try await f.app.database.withConnection { connection -> String? in
+            do {
+                let rows = try await connection.query("""
+                    SELECT * FROM public.alerts_refire('public', ARRAY['x'], ARRAY[1::bigint], ARRAY[now()], ARRAY['info'],
+                        ARRAY['t'], ARRAY[''], ARRAY['{}'], ARRAY['{}'], ARRAY[''])
+                    """, logger: TestDatabase.logger)
+                for try await _ in rows {}
+                return nil
+            } catch {
+                return PostgresErrorCode.code(of: error)
+            }
+        }
+        #expect(code == "3F000", "invalid_schema_name")
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import OwlCore
 import PostgresNIO
 
@@ -54,17 +55,22 @@ actor AlertIngestor {
     let metrics: AlertMetrics
     let logger: Logger
     let policy: GroupCommitPolicy
+    /// Where the waits' timers run. A timer on an event loop that is cancelled before it fires costs no wakeup; a
+    /// sleeping task went through Dispatch's timer thread and woke for every batch, started or not.
+    let timers: any EventLoop
     private var pending: [Job] = []
     private var oldestArrival: ContinuousClock.Instant?
     private var running = 0
-    private var timerDeadline: ContinuousClock.Instant?
+    private var timer: (deadline: ContinuousClock.Instant, scheduled: Scheduled<Void>)?
     private var cohort = 1
     private var answeredAt: ContinuousClock.Instant?
 
-    init(database: Database, metrics: AlertMetrics, logger: Logger, policy: GroupCommitPolicy = GroupCommitPolicy()) {
+    init(database: Database, metrics: AlertMetrics, logger: Logger, timers: any EventLoop,
+         policy: GroupCommitPolicy = GroupCommitPolicy()) {
         self.database = database
         self.metrics = metrics
         self.logger = logger
+        self.timers = timers
         self.policy = policy
     }
 
@@ -83,6 +89,9 @@ actor AlertIngestor {
         let sinceAnswer = answeredAt.map { ContinuousClock.now - $0 }
         switch policy.decide(running: running, waiting: pending.count, oldestWaited: waited, cohort: cohort, sinceAnswer: sinceAnswer) {
         case .start:
+            // Nothing waits any more, so no timer is needed: cancelled, it never wakes anything.
+            timer?.scheduled.cancel()
+            timer = nil
             let batch = pending
             pending.removeAll()
             oldestArrival = nil
@@ -91,19 +100,19 @@ actor AlertIngestor {
         case .wait(let delay):
             // One timer at a time, unless this wait ends sooner than the armed one.
             let deadline = ContinuousClock.now + delay
-            if let armed = timerDeadline, armed <= deadline { return }
-            timerDeadline = deadline
-            Task {
-                try? await Task.sleep(until: deadline, tolerance: .zero, clock: .continuous)
-                self.timerFired(deadline)
+            if let armed = timer, armed.deadline <= deadline { return }
+            timer?.scheduled.cancel()
+            let scheduled = timers.scheduleTask(in: .nanoseconds(Int64(delay / .nanoseconds(1)))) {
+                _ = Task { await self.timerFired(deadline) }
             }
+            timer = (deadline, scheduled)
         case .none:
             break
         }
     }
 
     private func timerFired(_ deadline: ContinuousClock.Instant) {
-        if timerDeadline == deadline { timerDeadline = nil }
+        if timer?.deadline == deadline { timer = nil }
         schedule()
     }
 
@@ -132,10 +141,8 @@ struct AlertBatch {
                     try await refire(requests, tenant: tenant, into: &results)
                 } catch where PostgresErrorCode.code(of: error) != nil {
                     // The statement failed in the database and so changed nothing: the transactional path takes all.
-                    // OW001: an alert of the batch was resolved between the function's count and its update.
-                    let raced = PostgresErrorCode.code(of: error) == "OW001"
-                    logger.log(level: raced ? .debug : .warning, "alert re-fire failed; storing the batch in one transaction",
-                               metadata: ["error": .string(String(reflecting: error))])
+                    logger.warning("alert re-fire failed; storing the batch in one transaction",
+                                   metadata: ["error": .string(String(reflecting: error))])
                 } catch {
                     for job in group { job.continuation.resume(throwing: error) }
                     continue

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOPosix
 import OwlCore
 import PostgresNIO
 
@@ -13,7 +14,8 @@ struct AlertRoutes {
     init(platform: Platform) {
         self.platform = platform
         metrics = AlertMetrics(metrics: platform.metrics)
-        ingestor = AlertIngestor(database: platform.database, metrics: metrics, logger: platform.logger)
+        ingestor = AlertIngestor(database: platform.database, metrics: metrics, logger: platform.logger,
+                                 timers: MultiThreadedEventLoopGroup.singleton.next())
     }
 
     func register(on routes: OwlRouter) {

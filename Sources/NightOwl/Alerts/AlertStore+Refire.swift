@@ -5,25 +5,50 @@ import PostgresNIO
 extension AlertStore {
     /// The common case of ingestion in one call, and so one round trip: a batch whose every event repeats an alert that
     /// is already open. All or nothing: returns fingerprint → alert id for every fingerprint of the batch, or nothing
-    /// when any of them has no open alert (the caller then stores the batch in a transaction); it throws SQLSTATE OW001,
-    /// having changed nothing, when one of them was resolved while the call ran.
+    /// when any of them has no open alert, having changed nothing (the caller then stores the batch in a transaction).
     ///
-    /// The work is the tenant schema's `alerts_refire` function (migrations 0009 and 0013), called on its own
-    /// (autocommit) and named with its schema, not through `search_path`, so nothing outlives the call on the pooled
-    /// connection.
+    /// The work is `public.alerts_refire` (global migration 0002), called on its own (autocommit) as a statement that
+    /// stays prepared on the connection; it sets the tenant's search_path for its own duration only.
     func refire(_ events: [AlertEvent], tenant: TenantSlug, on connection: PostgresConnection) async throws -> [String: UUID] {
         let rows = AlertFold.fold(events).sorted { $0.event.fingerprint < $1.event.fingerprint }
         guard !rows.isEmpty else { return [:] }
-        let result = try await connection.query("""
-            SELECT alert_id, alert_fingerprint FROM \(unescaped: tenant.quotedSchema).alerts_refire(
-                \(rows.map(\.event.fingerprint)), \(rows.map(\.count)), \(rows.map(\.last)), \(rows.map(\.event.severity.rawValue)),
-                \(rows.map(\.event.title)), \(rows.map(\.event.description)), \(rows.map { JSONText.object($0.event.labels) }),
-                \(rows.map { JSONText.object($0.event.annotations) }), \(rows.map { $0.event.agent.map { JSONValue.from($0).jsonText() } ?? "" }))
-            """, logger: logger)
         var counted: [String: UUID] = [:]
-        for try await (id, fingerprint) in result.decode((UUID, String).self) { counted[fingerprint] = id }
+        do {
+            for try await (id, fingerprint) in try await connection.execute(AlertRefireStatement(schema: tenant.schemaName, rows: rows), logger: logger) {
+                counted[fingerprint] = id
+            }
+        } catch where PostgresErrorCode.code(of: error) == "OW001" {
+            return [:]
+        }
         return counted.count == rows.count ? counted : [:]
     }
+}
+
+/// The call of `public.alerts_refire`; one text for every tenant, so that it is prepared once per connection.
+struct AlertRefireStatement: PostgresPreparedStatement {
+    static let name = "nightowl_alerts_refire"
+    static let sql = "SELECT alert_id, alert_fingerprint FROM public.alerts_refire($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    typealias Row = (UUID, String)
+
+    let schema: String
+    let rows: [AlertFold]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 10)
+        bindings.append(schema)
+        bindings.append(rows.map(\.event.fingerprint))
+        bindings.append(rows.map(\.count))
+        bindings.append(rows.map(\.last))
+        bindings.append(rows.map(\.event.severity.rawValue))
+        bindings.append(rows.map(\.event.title))
+        bindings.append(rows.map(\.event.description))
+        bindings.append(rows.map { JSONText.object($0.event.labels) })
+        bindings.append(rows.map { JSONText.object($0.event.annotations) })
+        bindings.append(rows.map { $0.event.agent.map { JSONValue.from($0).jsonText() } ?? "" })
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 /// Events of one batch folded per fingerprint, in arrival order of first sight: one statement cannot change a row twice.
