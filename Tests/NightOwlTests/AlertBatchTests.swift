@@ -167,6 +167,23 @@ import Testing
     }
 }
 
+/// The re-fire call runs on its connection's event loop through this executor.
+@Suite struct EventLoopTaskExecutorTests {
+    @Test func jobsRunOnTheEventLoopAcrossSuspensions() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let seen = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) { () async throws -> [Bool] in
+            var seen = [loop.inEventLoop]
+            try await Task.sleep(for: .milliseconds(5))
+            seen.append(loop.inEventLoop)
+            _ = try await loop.submit { 1 }.get()
+            seen.append(loop.inEventLoop)
+            return seen
+        }
+        #expect(seen == [true, true, true])
+        #expect(!loop.inEventLoop, "back on the global executor afterwards")
+    }
+}
+
 /// The re-fire statement is one text for every tenant and stays prepared on the connection; the function behind it
 /// sets the tenant's search_path for the call. On one connection, tenants taking turns must each count only their own
 /// alerts (PL/pgSQL plans made for one tenant's tables must not serve another's).
