@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import OwlCore
 import PostgresNIO
+import Prometheus
 
 /// What happened to one event of a request.
 struct EventResult: Sendable {
@@ -314,17 +315,5 @@ struct AlertMetrics: Sendable {
 
     func processing(source: AlertSource, duration: Duration) {
         processingBySource[source]?.record(duration)
-    }
-}
-
-import Prometheus
-
-/// Runs a task's jobs on a NIO event loop (a job enqueued from that loop runs in the same turn, with no wake-up).
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    let eventLoop: any EventLoop
-    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
