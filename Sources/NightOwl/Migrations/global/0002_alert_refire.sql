@@ -5,9 +5,10 @@
 -- only (the SET clause below restores it on exit), so nothing outlives the call on the connection; PL/pgSQL's plans
 -- are re-made when the search_path differs from the one they were made for, so tenants cannot share a plan.
 --
--- Arguments as in the tenant migration 0009, after the tenant's schema name. All or nothing, as before, but without counting first (8 index probes per call): the update changes every row it
--- can, and when that is fewer than asked (a fingerprint with no open alert, or one resolved while the call ran) it
--- fails with SQLSTATE OW001, which rolls the statement back whole; the caller then stores the batch in a transaction.
+-- Arguments as in the tenant migration 0009, after the tenant's schema name. All or nothing, as before, but without
+-- counting first (8 index probes per call): the update changes every row it can, and when that is fewer than asked
+-- (a fingerprint with no open alert, or one resolved while the call ran) it fails with SQLSTATE OW001, which rolls the
+-- statement back whole; the caller then stores the batch in a transaction.
 -- The planner settings keep the one plan that locks rows in the order of the sorted arguments (see 0013).
 CREATE OR REPLACE FUNCTION public.alerts_refire(tenant_schema text, fps text[], counts bigint[], fired timestamptz[],
                                                 sevs text[], titles text[], descs text[], label_docs text[],
