@@ -18,7 +18,7 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections = 8
     @Option(help: "Alerts per payload in the second phase.") var batch = 100
     @Option(help: "Port to serve NightOwl on.") var port = 18_081
-    @Flag(help: "First time GET /healthz over the same connections: the HTTP floor of this machine at this moment.")
+    @Flag(help: "Also time GET /healthz over the same connections first, and the database's share of a single-alert cycle last: the floors of this machine at this moment.")
     var floor = false
 
     func run() async throws {
@@ -37,6 +37,12 @@ struct IngestBench: AsyncParsableCommand {
             for perPayload in [1, bench.batch] {
                 print(try await bench.phase(key: key, perPayload: perPayload))
             }
+        }
+        if floor {
+            let lines = try await BenchEnvironment.withMigratedDatabase(config) { database, _ in
+                try await bench.databaseFloor(database, schema: slug.schemaName)
+            }
+            for line in lines { print(line) }
         }
     }
 
