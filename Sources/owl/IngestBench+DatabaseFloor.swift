@@ -4,38 +4,27 @@ import OwlCore
 import PostgresNIO
 
 /// The database's share of a single-alert cycle, without HTTP: the call that one group commit of the first phase sends
-/// (`public.alerts_refire` for 8 open alerts, prepared, with the same payload's fields), one at a time on one
+/// (`AlertRefireStatement` for 8 open alerts, prepared, with the payload's own fields), one at a time on one
 /// connection. Timed back to back, and paced at one call every 2.5 ms as in the first phase, where the server and
 /// PostgreSQL wait between calls: on a virtual machine whose idle cores halt, waking them costs time that a busy loop
 /// never sees.
 extension IngestBench {
-    struct DatabaseFloorCall: PostgresPreparedStatement {
-        static let name = "bench_alerts_refire"
-        static let sql = "SELECT alert_id, alert_fingerprint FROM public.alerts_refire($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        typealias Row = (UUID, String)
-
-        let schema: String
-        let fingerprints: [Int]
-
-        func makeBindings() throws -> PostgresBindings {
-            let count = fingerprints.count
-            var bindings = PostgresBindings(capacity: 10)
-            bindings.append(schema)
-            bindings.append(fingerprints.map { "bench-\($0)" })
-            bindings.append([Int](repeating: 1, count: count))
-            bindings.append([Date](repeating: Date(), count: count))
-            bindings.append(fingerprints.map { ["critical", "warning", "info"][$0 % 3] })
-            bindings.append(fingerprints.map { "BenchAlert\($0 % 50)" })
-            bindings.append(fingerprints.map { "Synthetic alert number \($0)" })
-            bindings.append(fingerprints.map {
-                #"{"alertname":"BenchAlert\#($0 % 50)","instance":"host-\#($0)","severity":"\#(["critical", "warning", "info"][$0 % 3])","job":"bench"}"#
-            })
-            bindings.append(fingerprints.map { #"{"summary":"Bench alert \#($0)","description":"Synthetic alert number \#($0)"}"# })
-            bindings.append([String](repeating: "", count: count))
-            return bindings
+    /// The call for these open alerts of the benchmark, with the fields its payloads carry.
+    static func refireCall(schema: String, fingerprints: [Int]) -> AlertRefireStatement {
+        var columns = AlertRefireStatement.Columns()
+        for n in fingerprints {
+            let severity = ["critical", "warning", "info"][n % 3]
+            columns.fingerprints.append("bench-\(n)")
+            columns.counts.append(1)
+            columns.lastFired.append(Date())
+            columns.severities.append(severity)
+            columns.titles.append("Bench alert \(n)")
+            columns.descriptions.append("Synthetic alert number \(n)")
+            columns.labels.append(#"{"alertname":"BenchAlert\#(n % 50)","instance":"host-\#(n)","severity":"\#(severity)","job":"bench"}"#)
+            columns.annotations.append(#"{"summary":"Bench alert \#(n)","description":"Synthetic alert number \#(n)"}"#)
+            columns.agents.append("")
         }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        return AlertRefireStatement(schema: schema, columns: columns)
     }
 
     /// Two report lines: the call back to back, then paced (2,000 calls each, fewer for a smaller `--alerts`). Needs
@@ -55,7 +44,7 @@ extension IngestBench {
                     // 8 distinct open alerts in fingerprint order, as the ingestor sends them.
                     var picked = Set<Int>()
                     while picked.count < min(8, open) { picked.insert(Int.random(in: 0..<open, using: &generator)) }
-                    let call = DatabaseFloorCall(schema: schema, fingerprints: picked.sorted { "bench-\($0)" < "bench-\($1)" })
+                    let call = Self.refireCall(schema: schema, fingerprints: picked.sorted { "bench-\($0)" < "bench-\($1)" })
                     let began = clock.now
                     for try await _ in try await connection.execute(call, logger: database.logger) {}
                     latencies.append(clock.now - began)

@@ -24,31 +24,69 @@ extension AlertStore {
     }
 }
 
-/// The call of `public.alerts_refire`; one text for every tenant, so that it is prepared once per connection.
-struct AlertRefireStatement: PostgresPreparedStatement {
-    static let name = "nightowl_alerts_refire"
-    static let sql = "SELECT alert_id, alert_fingerprint FROM public.alerts_refire($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    typealias Row = (UUID, String)
+/// The call of `public.alerts_refire`; one text for every tenant, so that it is prepared once per connection. Public so
+/// that `owl bench ingest --floor` times exactly what a group commit sends.
+public struct AlertRefireStatement: PostgresPreparedStatement {
+    public static let name = "nightowl_alerts_refire"
+    public static let sql = "SELECT alert_id, alert_fingerprint FROM public.alerts_refire($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    public typealias Row = (UUID, String)
+
+    /// One entry per alert, in fingerprint order (the order the rows are locked in); labels and annotations as JSON
+    /// objects, the agent's metadata as a JSON object or "".
+    public struct Columns: Sendable {
+        public var fingerprints: [String] = []
+        public var counts: [Int] = []
+        public var lastFired: [Date] = []
+        public var severities: [String] = []
+        public var titles: [String] = []
+        public var descriptions: [String] = []
+        public var labels: [String] = []
+        public var annotations: [String] = []
+        public var agents: [String] = []
+
+        public init() {}
+    }
 
     let schema: String
-    let rows: [AlertFold]
+    let columns: Columns
 
-    func makeBindings() throws -> PostgresBindings {
+    public init(schema: String, columns: Columns) {
+        self.schema = schema
+        self.columns = columns
+    }
+
+    init(schema: String, rows: [AlertFold]) {
+        var columns = Columns()
+        for row in rows {
+            columns.fingerprints.append(row.event.fingerprint)
+            columns.counts.append(row.count)
+            columns.lastFired.append(row.last)
+            columns.severities.append(row.event.severity.rawValue)
+            columns.titles.append(row.event.title)
+            columns.descriptions.append(row.event.description)
+            columns.labels.append(JSONText.object(row.event.labels))
+            columns.annotations.append(JSONText.object(row.event.annotations))
+            columns.agents.append(row.event.agent.map { JSONValue.from($0).jsonText() } ?? "")
+        }
+        self.init(schema: schema, columns: columns)
+    }
+
+    public func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 10)
         bindings.append(schema)
-        bindings.append(rows.map(\.event.fingerprint))
-        bindings.append(rows.map(\.count))
-        bindings.append(rows.map(\.last))
-        bindings.append(rows.map(\.event.severity.rawValue))
-        bindings.append(rows.map(\.event.title))
-        bindings.append(rows.map(\.event.description))
-        bindings.append(rows.map { JSONText.object($0.event.labels) })
-        bindings.append(rows.map { JSONText.object($0.event.annotations) })
-        bindings.append(rows.map { $0.event.agent.map { JSONValue.from($0).jsonText() } ?? "" })
+        bindings.append(columns.fingerprints)
+        bindings.append(columns.counts)
+        bindings.append(columns.lastFired)
+        bindings.append(columns.severities)
+        bindings.append(columns.titles)
+        bindings.append(columns.descriptions)
+        bindings.append(columns.labels)
+        bindings.append(columns.annotations)
+        bindings.append(columns.agents)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    public func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 /// Events of one batch folded per fingerprint, in arrival order of first sight: one statement cannot change a row twice.
