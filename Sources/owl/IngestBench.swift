@@ -39,7 +39,7 @@ struct IngestBench: AsyncParsableCommand {
             }
         }
         if floor {
-            let lines = try await BenchEnvironment.withMigratedDatabase(config) { database, _ in
+            let lines = try await ServiceRunner(definition: definition, config: config).withDatabase { database in
                 try await bench.databaseFloor(database, schema: slug.schemaName)
             }
             for line in lines { print(line) }

@@ -20,7 +20,9 @@ extension AlertStore {
         } catch where PostgresErrorCode.code(of: error) == "OW001" {
             return [:]
         }
-        return counted.count == rows.count ? counted : [:]
+        // Every row the call returns was counted and committed, so all of them are reported (the function raises
+        // OW001 rather than change fewer rows than asked): dropping a partial answer would count its alerts twice.
+        return counted
     }
 }
 
