@@ -78,12 +78,13 @@ struct EscalationScenario: Sendable {
         NotificationDispatcher(database: f.app.database, logger: TestDatabase.logger, sender: RefusingSender(), now: { clock.now })
     }
 
-    /// (step, method, recipient) of every outbox row, in order.
+    /// (step, method, recipient) of every escalation step's outbox row, in order (not the updates of sent messages).
     func outbox() async throws -> [String] {
         try await f.app.database.withTenant(f.tenant.slug) { connection in
             var rows: [String] = []
             let query = try await connection.query("""
-                SELECT step, method, recipient, status FROM notification_outbox WHERE alert_id = \(alertID) ORDER BY step, method, recipient
+                SELECT step, method, recipient, status FROM notification_outbox WHERE alert_id = \(alertID) AND step IS NOT NULL
+                ORDER BY step, method, recipient
                 """, logger: TestDatabase.logger)
             for try await (step, method, recipient, status) in query.decode((Int, String, String, String).self) {
                 rows.append("\(step) \(method) \(recipient) \(status)")

@@ -41,6 +41,14 @@ final class FakeProviders: Sendable {
             }
             if path.hasSuffix("/conversations.open") { return Self.text(.ok, #"{"ok":true,"channel":{"id":"D0DIRECT"}}"#) }
             if path.hasSuffix("/chat.postMessage") { return Self.text(.ok, #"{"ok":true,"channel":"C0CHAN","ts":"1700000000.000100"}"#) }
+            if path.hasSuffix("/chat.update") {
+                // Slack answers with the message's channel and ts; it refuses an update without both.
+                let update = JSONValue.parse(body)?.objectValue
+                guard let channel = update?["channel"]?.stringValue, let ts = update?["ts"]?.stringValue else {
+                    return Self.text(.ok, #"{"ok":false,"error":"invalid_arguments"}"#)
+                }
+                return Self.text(.ok, #"{"ok":true,"channel":"\#(channel)","ts":"\#(ts)"}"#)
+            }
             if path.hasSuffix("/Messages.json") { return Self.text(.created, #"{"sid":"SM0001","status":"queued"}"#) }
             if path.hasSuffix("/Calls.json") { return Self.text(.created, #"{"sid":"CA0001","status":"queued"}"#) }
             return Self.text(.ok, "ok")

@@ -170,7 +170,8 @@ struct AlertStore {
     }
 
     /// Tells listeners (the escalation engine) what happened, when the transaction commits. An acknowledgement or a
-    /// resolution also ends the alerts' escalation and cancels their unsent messages in the same transaction.
+    /// resolution also ends the alerts' escalation and cancels their unsent messages in the same transaction (but not
+    /// the updates of their Slack messages that say so, migration 0015).
     func notify(tenant: TenantSlug, event: String, ids: [UUID], on connection: PostgresConnection) async throws {
         if event == "acknowledged" || event == "resolved", !ids.isEmpty {
             try await connection.query("""
@@ -178,7 +179,7 @@ struct AlertStore {
                 """, logger: logger)
             try await connection.query("""
                 UPDATE notification_outbox SET status = 'cancelled', last_error = 'the alert was ' || \(event)
-                WHERE alert_id = ANY(\(ids)) AND status = 'pending'
+                WHERE alert_id = ANY(\(ids)) AND status = 'pending' AND NOT payload ? 'slack_update'
                 """, logger: logger)
         }
         for chunk in stride(from: 0, to: ids.count, by: 100).map({ Array(ids[$0..<min($0 + 100, ids.count)]) }) {

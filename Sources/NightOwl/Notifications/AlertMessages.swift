@@ -41,7 +41,7 @@ enum AlertMessages {
             ])]),
         ]
         if let solution = n.solution, !solution.isEmpty {
-            blocks.append(.object(["type": "section", "text": .object(["type": "mrkdwn", "text": .string("💡 *Known Solution:* \(solution)".truncated(2_900))])]))
+            blocks.append(.object(["type": "section", "text": .object(["type": "mrkdwn", "text": .string("💡 *Known Solution:* \(slackEscaped(solution))".truncated(2_900))])]))
         }
         var buttons: [JSONValue] = [
             .object(["type": "button", "text": .object(["type": "plain_text", "text": "✅ Acknowledge"]), "action_id": "ack_alert", "value": .string(id)]),
@@ -53,6 +53,53 @@ enum AlertMessages {
                                 "value": .string(id), "style": "danger"]))
         blocks.append(.object(["type": "actions", "elements": .array(buttons)]))
         return .object(["channel": .string(channel), "text": .string(plain(n)), "blocks": .array(blocks)])
+    }
+
+    /// A message of `slack(_:channel:)` once the alert is acknowledged or resolved, for `chat.update`: the same facts
+    /// under a header that says so, a line with who and when (a Slack date token, so each reader sees their own time),
+    /// and of the buttons only View Runbook.
+    static func slackFollowUp(_ n: AlertNotice, status: AlertStatus, by actor: String?, at: Date?, channel: String, ts: String) -> JSONValue {
+        guard case .object(var message) = slack(n, channel: channel), case .array(let blocks)? = message["blocks"] else { return .null }
+        let (mark, verb) = status == .resolved ? ("✅", "Resolved") : ("👀", "Acknowledged")
+        var kept: [JSONValue] = []
+        for block in blocks {
+            guard var object = block.objectValue else { continue }
+            switch object["type"]?.stringValue {
+            case "header":
+                let title = "\(mark) \(verb.uppercased()): \(n.title)".truncated(150)
+                object["text"] = .object(["type": "plain_text", "text": .string(title)])
+                kept.append(.object(object))
+            case "actions":
+                guard case .array(let elements)? = object["elements"] else { continue }
+                let links = elements.filter { $0.objectValue?["url"] != nil }
+                if !links.isEmpty { object["elements"] = .array(links); kept.append(.object(object)) }
+            default:
+                kept.append(block)
+            }
+        }
+        var line = "\(mark) \(verb)"
+        if let actor, !actor.isEmpty { line += " by " + slackPerson(actor) }
+        if let at {
+            let seconds = Int(at.timeIntervalSince1970.rounded(.down))
+            line += " <!date^\(seconds)^{date_short_pretty} at {time}|\(ISO8601DateFormatter().string(from: at))>"
+        }
+        let severity = "\(emoji(n.severity)) \(n.severity.rawValue.uppercased())"
+        kept.append(.object(["type": "context", "elements": .array([.object(["type": "mrkdwn", "text": .string("\(line) · was \(severity)")])])]))
+        message["ts"] = .string(ts)
+        message["blocks"] = .array(kept)
+        message["text"] = .string("\(mark) \(verb): \(n.title)" + (n.service.map { " (\($0))" } ?? ""))
+        return .object(message)
+    }
+
+    /// Who acted, as Slack shows a person: a mention for someone who used Slack (`slack:<id>`), else their name.
+    static func slackPerson(_ actor: String) -> String {
+        if actor.hasPrefix("slack:"), actor.dropFirst(6).allSatisfy({ $0.isLetter || $0.isNumber }) { return "<@\(actor.dropFirst(6))>" }
+        return "*\(slackEscaped(actor))*"
+    }
+
+    /// Slack's mrkdwn reads `&`, `<` and `>` as markup: text from people is escaped.
+    static func slackEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     /// The notification text shown where blocks cannot be (push notifications, old clients).

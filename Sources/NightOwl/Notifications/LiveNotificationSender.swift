@@ -36,6 +36,10 @@ struct LiveNotificationSender: NotificationSender {
     func slack(_ bundle: OutboundBundle, _ tenant: Tenant) async throws -> DeliveryOutcome {
         guard let token = try await config.secret("slack_bot_token", tenantID: tenant.id) else { return .permanent("slack_bot_token is not configured") }
         let base = try await setting("slack_api_url", tenant) ?? "https://slack.com/api"
+        // Updates of one message: the latest state is all that needs showing.
+        if let followUp = bundle.payloads.last(where: OutboundPayload.isSlackFollowUp) {
+            return try await slackFollowUp(followUp, base: base, token: token)
+        }
         var channel = bundle.recipient
         if bundle.method == .slackDM {
             let opened = try await slackCall(base + "/conversations.open", token: token, body: .object(["users": .string(bundle.recipient)]))
@@ -55,6 +59,22 @@ struct LiveNotificationSender: NotificationSender {
             references.append("\(json.objectValue?["channel"]?.stringValue ?? channel):\(json.objectValue?["ts"]?.stringValue ?? "")")
         }
         return .delivered(reference: references.joined(separator: ","))
+    }
+
+    /// `chat.update` of a message sent earlier (its channel id and ts as `chat.postMessage` answered them).
+    func slackFollowUp(_ payload: JSONValue, base: String, token: String) async throws -> DeliveryOutcome {
+        let update = payload.objectValue?["slack_update"]?.objectValue
+        guard let notice = OutboundPayload.notice(from: payload), let channel = update?["channel"]?.stringValue, !channel.isEmpty,
+              let ts = update?["ts"]?.stringValue, !ts.isEmpty,
+              let status = update?["status"]?.stringValue.flatMap(AlertStatus.init(rawValue:)) else {
+            return .permanent("the message to update is not known (channel, ts or alert missing)")
+        }
+        var at: Date?
+        if case .number(let seconds)? = update?["at"] { at = Date(timeIntervalSince1970: seconds) }
+        let message = AlertMessages.slackFollowUp(notice, status: status, by: update?["by"]?.stringValue, at: at, channel: channel, ts: ts)
+        let updated = try await slackCall(base + "/chat.update", token: token, body: message)
+        guard case .success = updated else { return updated.outcome }
+        return .delivered(reference: "\(channel):\(ts)")
     }
 
     enum SlackResult { case success(JSONValue), failure(DeliveryOutcome)

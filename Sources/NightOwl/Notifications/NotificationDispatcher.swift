@@ -104,8 +104,9 @@ public struct NotificationDispatcher: Sendable {
         var groups: [String: OutboundBundle] = [:]
         var order: [String] = []
         for c in candidates {
-            if c.alert != nil, c.status != "firing" { cancelled.append(c.id); continue }
-            let key = "\(c.method.rawValue)|\(c.recipient)"
+            // A follow-up says that the alert was acknowledged or resolved, so it goes out whatever the alert's state.
+            if c.alert != nil, c.status != "firing", !OutboundPayload.isSlackFollowUp(c.payload) { cancelled.append(c.id); continue }
+            let key = "\(c.method.rawValue)|\(c.recipient)" + (OutboundPayload.isSlackFollowUp(c.payload) ? "|follow-up" : "")
             if groups[key] == nil {
                 groups[key] = OutboundBundle(ids: [], alertIDs: [], method: c.method, mode: c.mode, recipient: c.recipient, payloads: [])
                 order.append(key)
@@ -123,12 +124,17 @@ public struct NotificationDispatcher: Sendable {
         var claimed: [OutboundBundle] = []
         for key in order {
             guard let bundle = groups[key] else { continue }
-            let limit = Self.interval(for: bundle.method)
+            // The limits keep new messages from flooding a person or a channel; an edit of one already there notifies
+            // nobody, so follow-ups are not held back by them.
+            let limit = bundle.payloads.contains(where: OutboundPayload.isSlackFollowUp) ? 0 : Self.interval(for: bundle.method)
             var last: Date?
-            for try await at in try await connection.query("""
-                SELECT max(sent_at) FROM notification_outbox
-                WHERE method = \(bundle.method.rawValue) AND recipient = \(bundle.recipient) AND status IN ('sent', 'sandboxed')
-                """, logger: logger).decode(Date?.self) { last = at }
+            if limit > 0 {
+                for try await at in try await connection.query("""
+                    SELECT max(sent_at) FROM notification_outbox
+                    WHERE method = \(bundle.method.rawValue) AND recipient = \(bundle.recipient) AND status IN ('sent', 'sandboxed')
+                      AND NOT payload ? 'slack_update'
+                    """, logger: logger).decode(Date?.self) { last = at }
+            }
             if let last, instant.timeIntervalSince(last) < limit {
                 try await connection.query("""
                     UPDATE notification_outbox SET next_attempt_at = \(last.addingTimeInterval(limit)), status = 'pending'
@@ -168,12 +174,17 @@ public struct NotificationDispatcher: Sendable {
             try await connection.query("""
                 UPDATE escalation_events SET outcome = \(status), error = NULL WHERE notification_id = ANY(\(bundle.ids))
                 """, logger: logger)
-            // A channel message is kept with its alert (`channel:ts`), so later changes can update it.
-            if bundle.method == .slackChannel, bundle.alertIDs.count == 1, let reference, let colon = reference.firstIndex(of: ":") {
-                try await connection.query("""
-                    UPDATE alerts SET slack_channel = \(String(reference[..<colon])), slack_ts = \(String(reference[reference.index(after: colon)...]))
-                    WHERE id = \(bundle.alertIDs[0])
-                    """, logger: logger)
+            if bundle.method.provider == "slack", bundle.alertIDs.count == 1, !bundle.payloads.contains(where: OutboundPayload.isSlackFollowUp) {
+                // A channel message is kept with its alert (`channel:ts`).
+                if bundle.method == .slackChannel, let reference, let colon = reference.firstIndex(of: ":") {
+                    try await connection.query("""
+                        UPDATE alerts SET slack_channel = \(String(reference[..<colon])), slack_ts = \(String(reference[reference.index(after: colon)...]))
+                        WHERE id = \(bundle.alertIDs[0])
+                        """, logger: logger)
+                }
+                // Acknowledged or resolved while this message was on its way: it is followed up at once (migration 0015
+                // does it for messages already out when the alert changes).
+                try await connection.query("SELECT slack_follow_up(\(bundle.alertIDs[0]), \(bundle.ids))", logger: logger)
             }
         case .retryable(let error, let retryAfter):
             var attempts = 0

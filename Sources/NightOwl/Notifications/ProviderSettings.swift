@@ -47,6 +47,9 @@ enum OutboundPayload {
         ])
     }
 
+    /// A row written by `slack_follow_up` (migration 0015): an update of a Slack message already sent about the alert.
+    static func isSlackFollowUp(_ payload: JSONValue) -> Bool { payload.objectValue?["slack_update"] != nil }
+
     static func notice(from payload: JSONValue) -> AlertNotice? {
         guard let alert = payload.objectValue?["alert"]?.objectValue, let id = alert["alert_id"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let title = alert["title"]?.stringValue else { return nil }
