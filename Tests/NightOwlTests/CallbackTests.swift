@@ -32,6 +32,48 @@ import Testing
         }
     }
 
+    /// Only an active user with the engineer role or above, linked by `slack_user_id`, acts from Slack; anyone else in
+    /// the workspace is refused (and told so by DM), and the alert keeps paging.
+    @Test func slackButtonsNeedALinkedEngineer() async throws {
+        let s = try await EscalationScenario.make()
+        let id = s.alertID.uuidString.lowercased()
+        let secret = "8f742231b10e8888abcd99yyyzzz85a5"
+        try await s.f.app.test { client in
+            _ = try await client.call(.put, "/api/v1/admin/config", key: s.f.key, json: #"{"secrets":{"slack_signing_secret":"\#(secret)"}}"#)
+            let viewer = try await client.call(.post, "/api/v1/users", key: s.f.key, json: #"""
+                {"email":"viewer-\#(UUID().uuidString.prefix(6))@example.com","display_name":"Viewer","role":"readonly","slack_user_id":"U0VIEWER"}
+                """#)
+            #expect(viewer.status == .created, "\(viewer.text)")
+            func press(_ action: String, as user: String) async throws -> TestResponse {
+                let payload = #"{"type":"block_actions","user":{"id":"\#(user)"},"actions":[{"action_id":"\#(action)","value":"\#(id)"}]}"#
+                let body = FormEncoding.encode([("payload", payload)])
+                let ts = String(Int(Date().timeIntervalSince1970))
+                return try await client.execute(uri: "/api/v1/slack/interactions?tenant=\(s.f.tenant.slug.value)", method: .post,
+                                                headers: [.contentType: "application/x-www-form-urlencoded",
+                                                          .init("X-Slack-Request-Timestamp")!: ts,
+                                                          .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)],
+                                                body: ByteBuffer(string: body))
+            }
+            for (action, user) in [("ack_alert", "U0STRANGER"), ("escalate_alert", "U0STRANGER"), ("ack_alert", "U0VIEWER")] {
+                let refused = try await press(action, as: user)
+                #expect(refused.status == .ok && refused.json["text"]?.stringValue == SlackRoutes.refusal, "\(user) \(action): \(refused.text)")
+            }
+            #expect(try await press("view_runbook", as: "U0STRANGER").status == .ok, "a link button changes nothing and is not refused")
+            let alert = try await client.call(.get, "/api/v1/alerts/\(id)", key: s.f.key)
+            #expect(alert.json["status"]?.stringValue == "firing")
+            let refusals = try await s.f.app.database.withTenant(s.f.tenant.slug) { connection -> [String] in
+                var rows: [String] = []
+                for try await (recipient, text) in try await connection.query("""
+                    SELECT recipient, payload -> 'slack' ->> 'text' FROM notification_outbox WHERE alert_id IS NULL ORDER BY recipient
+                    """, logger: TestDatabase.logger).decode((String, String).self) { rows.append("\(recipient): \(text == SlackRoutes.refusal)") }
+                return rows
+            }
+            #expect(refusals == ["U0STRANGER: true", "U0VIEWER: true"], "one DM a minute per person, however often they press")
+            let acknowledged = try await press("ack_alert", as: "U0ANNA")
+            #expect(acknowledged.json["text"]?.stringValue?.contains("Acknowledged by <@U0ANNA>") == true, "\(acknowledged.text)")
+        }
+    }
+
     /// `ack` without an id acknowledges the open alerts last sent to that number; `ESC <id>` escalates at once.
     @Test func smsRepliesAcknowledgeAndEscalate() async throws {
         let s = try await EscalationScenario.make()

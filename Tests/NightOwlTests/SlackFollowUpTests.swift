@@ -145,6 +145,8 @@ import Testing
         _ = try await dispatcher.drain(s.f.tenant)
         let followUp = try #require(sender.sent.withLockedValue { $0.last })
         #expect(followUp.recipient == "C0DM:1700000000.000200" && followUp.payloads.allSatisfy(OutboundPayload.isSlackFollowUp))
+        // Someone with a Slack id is mentioned rather than named by email.
+        #expect(followUp.payloads.first?.objectValue?["slack_update"]?.objectValue?["by"]?.stringValue == "slack:U0ANNA")
         #expect(try await Self.slackRows(s) == ["slack_dm sent U0ANNA -", "slack_dm sent C0DM:1700000000.000200 acknowledged"])
     }
 }
@@ -162,7 +164,11 @@ final class AcknowledgingSender: NotificationSender, Sendable {
         }
         if first, bundle.method == .slackDM {
             _ = try? await scenario.f.app.database.withTenant(tenant.slug) { connection in
-                try await AlertStore(logger: TestDatabase.logger).acknowledge(scenario.alertID, by: "slack:U0ANNA", on: connection)
+                // Anna, by her email as the Slack button records her.
+                var email = ""
+                for try await value in try await connection.query("SELECT email FROM users WHERE slack_user_id = 'U0ANNA'",
+                                                                  logger: TestDatabase.logger).decode(String.self) { email = value }
+                return try await AlertStore(logger: TestDatabase.logger).acknowledge(scenario.alertID, by: email, on: connection)
             }
         }
         return bundle.method.provider == "slack" ? .delivered(reference: "C0DM:1700000000.000200") : .delivered(reference: "SM0001")

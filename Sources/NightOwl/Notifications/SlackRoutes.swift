@@ -30,9 +30,19 @@ struct SlackRoutes {
               let actionID = action["action_id"]?.stringValue else {
             throw APIError.badRequest("not a block_actions payload")
         }
-        let slackUser = payload["user"]?.objectValue?["id"]?.stringValue ?? "unknown"
-        let actor = try await actorName(slackUser, tenant: tenant)
+        // Link buttons (View Runbook) report their clicks too; they change nothing.
+        guard actionID == "ack_alert" || actionID == "escalate_alert" else { return try JSON.response(["text": ""]) }
+        guard let slackUser = payload["user"]?.objectValue?["id"]?.stringValue, !slackUser.isEmpty else {
+            throw APIError.badRequest("the payload names no Slack user")
+        }
         let ids = [action["value"]?.stringValue.flatMap(UUID.init(uuidString:))].compactMap { $0 }
+        // Acting on an alert ends or speeds up someone's paging: as in the API, only an active engineer or above may,
+        // and a Slack member is the user whose `slack_user_id` they are.
+        guard let member = try await member(slackUser, tenant: tenant), member.role >= .engineer else {
+            try await explainRefusal(to: slackUser, tenant: tenant)
+            return try JSON.response(["response_type": "ephemeral", "replace_original": "false", "text": Self.refusal])
+        }
+        let actor = member.email
         let text: String
         switch actionID {
         case "ack_alert":
@@ -47,12 +57,33 @@ struct SlackRoutes {
         return try JSON.response(["response_type": "in_channel", "replace_original": "false", "text": text])
     }
 
-    /// The person's email when their Slack id is known, else `slack:<id>`.
-    func actorName(_ slackUser: String, tenant: Tenant) async throws -> String {
+    static let refusal = "Only NightOwl users with the engineer role or above can act on alerts from Slack, and this Slack "
+        + "account is not linked to one. An admin can set your slack_user_id in NightOwl."
+
+    /// The active user with this Slack id, if any.
+    func member(_ slackUser: String, tenant: Tenant) async throws -> (email: String, role: Role)? {
         try await platform.database.withTenant(tenant.slug) { connection in
-            for try await email in try await connection.query("SELECT email FROM users WHERE slack_user_id = \(slackUser) AND is_active",
-                                                              logger: platform.logger).decode(String.self) { return email }
-            return "slack:\(slackUser)"
+            for try await (email, role) in try await connection.query("""
+                SELECT email, role FROM users WHERE slack_user_id = \(slackUser) AND is_active
+                """, logger: platform.logger).decode((String, String).self) {
+                return Role(rawValue: role).map { (email, $0) }
+            }
+            return nil
+        }
+    }
+
+    /// Slack shows nothing of a button's answer, so a refused person is told by DM, through the outbox (one a minute
+    /// at most, whatever they press).
+    func explainRefusal(to slackUser: String, tenant: Tenant) async throws {
+        let settings = try await ProviderSettings.load(platform.tenantConfig, tenant: tenant, defaults: platform.config.providerModes)
+        let key = "slack-refusal:\(slackUser):\(Int(now().timeIntervalSince1970 / 60))"
+        let payload = JSONValue.object(["slack": .object(["text": .string(Self.refusal)])]).jsonText()
+        try await platform.database.withTenant(tenant.slug) { connection in
+            try await connection.query("""
+                INSERT INTO notification_outbox (idempotency_key, provider, method, mode, recipient, payload)
+                VALUES (\(key), 'slack', 'slack_dm', \(settings.mode(for: .slackDM)), \(slackUser), \(payload)::jsonb)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                """, logger: platform.logger)
         }
     }
 }

@@ -17,9 +17,11 @@ LANGUAGE sql SET search_path FROM CURRENT AS $$
                jsonb_build_object('alert', o.payload -> 'alert', 'slack_update', jsonb_build_object(
                    'channel', split_part(o.provider_reference, ':', 1), 'ts', split_part(o.provider_reference, ':', 2),
                    'status', a.status,
-                   'by', CASE a.status WHEN 'resolved' THEN a.resolved_by ELSE a.acknowledged_by END,
+                   'by', COALESCE('slack:' || u.slack_user_id, CASE a.status WHEN 'resolved' THEN a.resolved_by ELSE a.acknowledged_by END),
                    'at', floor(extract(epoch FROM CASE a.status WHEN 'resolved' THEN a.resolved_at ELSE a.acknowledged_at END))))
         FROM alerts a JOIN notification_outbox o ON o.alert_id = a.id
+        -- People who did it in NightOwl are named by their email there; in Slack, a mention reads better.
+        LEFT JOIN users u ON lower(u.email) = lower(CASE a.status WHEN 'resolved' THEN a.resolved_by ELSE a.acknowledged_by END)
         WHERE a.id = target AND a.status <> 'firing' AND (messages IS NULL OR o.id = ANY(messages))
           AND o.provider = 'slack' AND o.status IN ('sent', 'sandboxed') AND o.payload ? 'slack'
           AND (o.provider_reference IS NULL OR (o.provider_reference LIKE '%:%' AND o.provider_reference NOT LIKE '%,%'))
