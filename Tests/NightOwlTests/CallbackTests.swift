@@ -13,14 +13,8 @@ import Testing
         try await s.f.app.test { client in
             _ = try await client.call(.put, "/api/v1/admin/config", key: s.f.key, json: #"{"secrets":{"slack_signing_secret":"8f742231b10e8888abcd99yyyzzz85a5"}}"#)
             let payload = #"{"type":"block_actions","user":{"id":"U0ANNA"},"actions":[{"action_id":"ack_alert","value":"\#(id)"}]}"#
-            let body = FormEncoding.encode([("payload", payload)])
             func post(timestamp: Date, secret: String = "8f742231b10e8888abcd99yyyzzz85a5") async throws -> TestResponse {
-                let ts = String(Int(timestamp.timeIntervalSince1970))
-                return try await client.execute(uri: "/api/v1/slack/interactions?tenant=\(s.f.tenant.slug.value)", method: .post,
-                                                headers: [.contentType: "application/x-www-form-urlencoded",
-                                                          .init("X-Slack-Request-Timestamp")!: ts,
-                                                          .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)],
-                                                body: ByteBuffer(string: body))
+                try await s.slackPost(client, "interactions", form: [("payload", payload)], secret: secret, at: timestamp)
             }
             #expect(try await post(timestamp: Date(), secret: "not-the-secret").status == .forbidden)
             #expect(try await post(timestamp: Date().addingTimeInterval(-301)).status == .forbidden, "older than five minutes")
@@ -46,13 +40,7 @@ import Testing
             #expect(viewer.status == .created, "\(viewer.text)")
             func press(_ action: String, as user: String) async throws -> TestResponse {
                 let payload = #"{"type":"block_actions","user":{"id":"\#(user)"},"actions":[{"action_id":"\#(action)","value":"\#(id)"}]}"#
-                let body = FormEncoding.encode([("payload", payload)])
-                let ts = String(Int(Date().timeIntervalSince1970))
-                return try await client.execute(uri: "/api/v1/slack/interactions?tenant=\(s.f.tenant.slug.value)", method: .post,
-                                                headers: [.contentType: "application/x-www-form-urlencoded",
-                                                          .init("X-Slack-Request-Timestamp")!: ts,
-                                                          .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)],
-                                                body: ByteBuffer(string: body))
+                return try await s.slackPost(client, "interactions", form: [("payload", payload)], secret: secret)
             }
             for (action, user) in [("ack_alert", "U0STRANGER"), ("escalate_alert", "U0STRANGER"), ("ack_alert", "U0VIEWER")] {
                 let refused = try await press(action, as: user)

@@ -94,6 +94,17 @@ struct EscalationScenario: Sendable {
     }
 
     /// A form post signed the way Twilio's helper libraries sign it.
+    /// A form posted to a Slack endpoint (`interactions` or `commands`) of this tenant, signed as Slack signs it.
+    func slackPost(_ client: any TestClientProtocol, _ endpoint: String, form: [(String, String)], secret: String,
+                   at timestamp: Date = Date()) async throws -> TestResponse {
+        let body = FormEncoding.encode(form)
+        let ts = String(Int(timestamp.timeIntervalSince1970))
+        return try await client.execute(uri: "/api/v1/slack/\(endpoint)?tenant=\(f.tenant.slug.value)", method: .post,
+                                        headers: [.contentType: "application/x-www-form-urlencoded", .init("X-Slack-Request-Timestamp")!: ts,
+                                                  .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)],
+                                        body: ByteBuffer(string: body))
+    }
+
     func twilioPost(_ client: any TestClientProtocol, _ pathAndQuery: String, form: [(String, String)], token: String = authToken) async throws -> TestResponse {
         let signature = TwilioSignature.sign(url: Self.publicURL + pathAndQuery, form: form, authToken: token)
         return try await client.execute(uri: pathAndQuery, method: .post,

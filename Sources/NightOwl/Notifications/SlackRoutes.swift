@@ -2,18 +2,22 @@ import Foundation
 import Hummingbird
 import OwlCore
 
-/// Slack's interactive buttons on alert messages (Acknowledge, Escalate) at `/api/v1/slack/interactions?tenant=`.
-/// Every request must pass Slack's v0 signature check with the tenant's signing secret, and be at most five minutes
-/// old (replays are refused); otherwise 403.
+/// Slack's interactive buttons on alert messages (Acknowledge, Escalate) at `/api/v1/slack/interactions?tenant=`, and
+/// the `/nightowl` slash command at `/api/v1/slack/commands?tenant=` (`SlackRoutes+Commands.swift`). Every request
+/// must pass Slack's v0 signature check with the tenant's signing secret, and be at most five minutes old (replays are
+/// refused); otherwise 403.
 struct SlackRoutes {
     let platform: Platform
     var now: @Sendable () -> Date = { Date() }
 
     func register(on routes: OwlRouter) {
         routes.signed(.post, "/api/v1/slack/interactions", interactions)
+        routes.signed(.post, "/api/v1/slack/commands", commands)
     }
 
-    @Sendable func interactions(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+    /// The tenant (`?tenant=`) and the form of a request that Slack signed with the tenant's signing secret at most
+    /// five minutes ago; 403 otherwise.
+    func verified(_ request: Request) async throws -> (Tenant, [String: String]) {
         let query = Query(request)
         guard let slug = query["tenant"].flatMap(TenantSlug.init), let tenant = try await TenantStore(database: platform.database).find(slug: slug),
               let secret = try await platform.tenantConfig.secret("slack_signing_secret", tenantID: tenant.id) else {
@@ -24,7 +28,11 @@ struct SlackRoutes {
               SlackSignature.isValid(body: body, timestamp: timestamp, signature: signature, secret: secret, now: now()) else {
             throw APIError.forbidden("missing, stale or invalid X-Slack-Signature")
         }
-        let form = Dictionary(FormEncoding.decode(body), uniquingKeysWith: { first, _ in first })
+        return (tenant, Dictionary(FormEncoding.decode(body), uniquingKeysWith: { first, _ in first }))
+    }
+
+    @Sendable func interactions(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
+        let (tenant, form) = try await verified(request)
         guard let payload = form["payload"].flatMap(JSONValue.parse)?.objectValue,
               case .array(let actions)? = payload["actions"], let action = actions.first?.objectValue,
               let actionID = action["action_id"]?.stringValue else {
