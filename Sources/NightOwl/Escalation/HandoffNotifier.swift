@@ -121,10 +121,7 @@ public struct HandoffNotifier: Sendable {
 
     func queue(_ method: NotificationMethod, recipient: String, payload: JSONValue, key: String, settings: ProviderSettings,
                on connection: PostgresConnection) async throws {
-        try await connection.query("""
-            INSERT INTO notification_outbox (idempotency_key, provider, method, mode, recipient, payload, next_attempt_at, created_at)
-            VALUES (\(key), \(method.provider), \(method.rawValue), \(settings.mode(for: method)), \(recipient), \(payload.jsonText())::jsonb, \(now()), \(now()))
-            ON CONFLICT (idempotency_key) DO NOTHING
-            """, logger: logger)
+        try await OutboxMessage.queue(method, recipient: recipient, payload: payload, key: key, mode: settings.mode(for: method), at: now(),
+                                      on: connection, logger: logger)
     }
 }

@@ -79,16 +79,18 @@ enum AlertMessages {
         }
         var line = "\(mark) \(verb)"
         if let actor, !actor.isEmpty { line += " by " + slackPerson(actor) }
-        if let at {
-            let seconds = Int(at.timeIntervalSince1970.rounded(.down))
-            line += " <!date^\(seconds)^{date_short_pretty} at {time}|\(ISO8601DateFormatter().string(from: at))>"
-        }
+        if let at { line += " " + slackDate(at) }
         let severity = "\(emoji(n.severity)) \(n.severity.rawValue.uppercased())"
         kept.append(.object(["type": "context", "elements": .array([.object(["type": "mrkdwn", "text": .string("\(line) · was \(severity)")])])]))
         message["ts"] = .string(ts)
         message["blocks"] = .array(kept)
         message["text"] = .string("\(mark) \(verb): \(n.title)" + (n.service.map { " (\($0))" } ?? ""))
         return .object(message)
+    }
+
+    /// Slack's date token: each reader sees the instant in their own zone; the fallback is UTC.
+    static func slackDate(_ instant: Date) -> String {
+        "<!date^\(Int(instant.timeIntervalSince1970.rounded(.down)))^{date_short_pretty} at {time}|\(ISO8601DateFormatter().string(from: instant))>"
     }
 
     /// Who acted, as Slack shows a person: a mention for someone who used Slack (`slack:<id>`), else their name.

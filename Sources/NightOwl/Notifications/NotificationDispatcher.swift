@@ -105,8 +105,9 @@ public struct NotificationDispatcher: Sendable {
         var order: [String] = []
         for c in candidates {
             // A follow-up says that the alert was acknowledged or resolved, so it goes out whatever the alert's state.
-            if c.alert != nil, c.status != "firing", !OutboundPayload.isSlackFollowUp(c.payload) { cancelled.append(c.id); continue }
-            let key = "\(c.method.rawValue)|\(c.recipient)" + (OutboundPayload.isSlackFollowUp(c.payload) ? "|follow-up" : "")
+            let followUp = OutboundPayload.isSlackFollowUp(c.payload)
+            if c.alert != nil, c.status != "firing", !followUp { cancelled.append(c.id); continue }
+            let key = "\(c.method.rawValue)|\(c.recipient)" + (followUp ? "|follow-up" : "")
             if groups[key] == nil {
                 groups[key] = OutboundBundle(ids: [], alertIDs: [], method: c.method, mode: c.mode, recipient: c.recipient, payloads: [])
                 order.append(key)

@@ -67,18 +67,13 @@ enum SlackCommandReplies {
         return "\(name) (\(clock) in \(p.timezone))"
     }
 
-    /// Slack's date token: each reader sees it in their own zone; the fallback is UTC.
-    static func date(_ instant: Date) -> String {
-        "<!date^\(Int(instant.timeIntervalSince1970.rounded(.down)))^{date_short_pretty} {time}|\(ISO8601DateFormatter().string(from: instant))>"
-    }
-
     static func oncall(_ answers: [OnCall], at: Date) -> JSONValue {
         guard !answers.isEmpty else { return message("No active roster matches.") }
         let lines = answers.prefix(20).map { a in
             var line = "*\(AlertMessages.slackEscaped(a.roster))*" + (a.subRoster.map { " (\(AlertMessages.slackEscaped($0)))" } ?? "")
             line += ": \(person(a.primary, at: at))"
             if let secondary = a.secondary { line += ", secondary \(person(secondary, at: at))" }
-            if let until = a.until { line += ", until \(date(until))" }
+            if let until = a.until { line += ", until \(AlertMessages.slackDate(until))" }
             return line
         }
         let text = "On call now:\n" + lines.joined(separator: "\n") + (answers.count > 20 ? "\n…and \(answers.count - 20) more rosters" : "")
@@ -90,7 +85,7 @@ enum SlackCommandReplies {
         var blocks: [JSONValue] = []
         for roster in rosters.prefix(5) {
             var lines = roster.shifts.prefix(15).map { s in
-                var line = "• \(date(s.start)) – \(date(s.end)): \(person(s.primary, at: at))"
+                var line = "• \(AlertMessages.slackDate(s.start)) – \(AlertMessages.slackDate(s.end)): \(person(s.primary, at: at))"
                 if let sub = s.subRoster { line += " [\(AlertMessages.slackEscaped(sub))]" }
                 if let secondary = s.secondary { line += ", secondary \(person(secondary, at: at))" }
                 if let reason = s.overrideReason { line += " _(override\(reason.isEmpty ? "" : ": \(AlertMessages.slackEscaped(reason))"))_" }

@@ -46,7 +46,7 @@ extension SlackRoutes {
     }
 
     /// The rosters a command names (by name, any case, or id), or every active one.
-    func rosters(_ name: String?, tenant: Tenant, on connection: PostgresConnection) async throws -> [Roster] {
+    func rosters(_ name: String?, on connection: PostgresConnection) async throws -> [Roster] {
         let store = RosterStore(logger: platform.logger)
         var rosters = try await store.active(at: now(), on: connection)
         if let name {
@@ -62,7 +62,7 @@ extension SlackRoutes {
         let views = OnCallRoutes(platform: platform, now: now)
         return try await platform.database.withTenant(tenant.slug) { connection in
             var answers: [SlackCommandReplies.OnCall] = []
-            for roster in try await rosters(name, tenant: tenant, on: connection) {
+            for roster in try await rosters(name, on: connection) {
                 let shift = try await views.answer(roster, at: instant, requireMembers: false, on: connection).shift
                 answers.append(SlackCommandReplies.OnCall(
                     roster: roster.name, subRoster: shift?.subRoster?.name, primary: shift.flatMap { Self.person($0.people[$0.segment.primary]) },
@@ -77,7 +77,7 @@ extension SlackRoutes {
         let views = OnCallRoutes(platform: platform, now: now)
         return try await platform.database.withTenant(tenant.slug) { connection in
             var result: [(name: String, shifts: [SlackCommandReplies.Shift])] = []
-            for roster in try await rosters(name, tenant: tenant, on: connection).prefix(5) {
+            for roster in try await rosters(name, on: connection).prefix(5) {
                 let shifts = try await views.shifts(roster, in: window, on: connection).map { view in
                     SlackCommandReplies.Shift(start: view.segment.interval.start, end: view.segment.interval.end,
                                               primary: Self.person(view.people[view.segment.primary]),

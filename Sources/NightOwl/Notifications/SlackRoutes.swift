@@ -85,13 +85,9 @@ struct SlackRoutes {
     func explainRefusal(to slackUser: String, tenant: Tenant) async throws {
         let settings = try await ProviderSettings.load(platform.tenantConfig, tenant: tenant, defaults: platform.config.providerModes)
         let key = "slack-refusal:\(slackUser):\(Int(now().timeIntervalSince1970 / 60))"
-        let payload = JSONValue.object(["slack": .object(["text": .string(Self.refusal)])]).jsonText()
         try await platform.database.withTenant(tenant.slug) { connection in
-            try await connection.query("""
-                INSERT INTO notification_outbox (idempotency_key, provider, method, mode, recipient, payload)
-                VALUES (\(key), 'slack', 'slack_dm', \(settings.mode(for: .slackDM)), \(slackUser), \(payload)::jsonb)
-                ON CONFLICT (idempotency_key) DO NOTHING
-                """, logger: platform.logger)
+            try await OutboxMessage.queue(.slackDM, recipient: slackUser, payload: .object(["slack": .object(["text": .string(Self.refusal)])]),
+                                          key: key, mode: settings.mode(for: .slackDM), at: now(), on: connection, logger: platform.logger)
         }
     }
 }
