@@ -154,6 +154,31 @@ final class FakeProviders: Sendable {
         }
     }
 
+    /// A handoff notice that falls into one delivery with alerts for the same person goes out too, beside the alerts'
+    /// summary (it used to be folded into the summary, which only lists alerts, and so was lost).
+    @Test func otherMessagesAreNotFoldedIntoASummary() async throws {
+        let fake = FakeProviders()
+        try await fake.application().test(.live) { server in
+            let (f, sender) = try await Self.configured(port: try #require(server.port))
+            let handoff = JSONValue.object(["slack": .object(["text": "You are on call for Ops now."]), "sms": "You are on call for Ops now."])
+            for method in [NotificationMethod.slackDM, .sms] {
+                var bundle = Self.bundle(method, to: method == .sms ? "+4915100000009" : "U123456")
+                var second = Self.notice
+                second.alertID = UUID()
+                second.title = "Disk full"
+                bundle.payloads += [OutboundPayload.render(method, notice: second, recipient: bundle.recipient), handoff]
+                guard case .delivered = await sender.send(bundle, tenant: f.tenant) else { Issue.record("\(method) failed"); return }
+            }
+            let seen = fake.seen.withLockedValue { $0 }
+            let posts = seen.filter { $0.path.hasSuffix("/chat.postMessage") }.map(\.body)
+            #expect(posts.count == 2)
+            #expect(posts.first?.contains("2 alerts need attention") == true && posts.last?.contains("You are on call for Ops now.") == true)
+            let sms = try #require(seen.last.map { Dictionary(FormEncoding.decode($0.body), uniquingKeysWith: { a, _ in a }) })
+            #expect(sms["Body"]?.hasPrefix("[NightOwl] 2 alerts: ") == true && sms["Body"]?.hasSuffix("\n\nYou are on call for Ops now.") == true,
+                    "\(sms["Body"] ?? "")")
+        }
+    }
+
     @Test(arguments: [(1, nil as Double?, 10.0), (2, nil, 20), (3, nil, 40), (9, nil, 600), (1, 7, 7), (4, 90_000, 3_600)])
     func backoff(attempt: Int, retryAfter: Double?, expected: Double) {
         #expect(NotificationDispatcher.backoff(afterAttempt: attempt, retryAfter: retryAfter) == expected)

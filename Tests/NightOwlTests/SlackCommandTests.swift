@@ -70,6 +70,8 @@ import Testing
             #expect(viewer.status == .created)
 
             #expect(try await Self.run(client, s, "oncall", secret: "wrong").status == .forbidden)
+            let anonymous = try await s.slackPost(client, "commands", form: [("command", "/nightowl"), ("text", "oncall")], secret: "cmd-secret")
+            #expect(anonymous.status == .badRequest && anonymous.json["error"]?["code"]?.stringValue != nil, "\(anonymous.text)")
             let stranger = try await Self.run(client, s, "oncall", as: "U0STRANGER")
             #expect(stranger.status == .ok && Self.shown(stranger) == SlackRoutes.commandRefusal)
 

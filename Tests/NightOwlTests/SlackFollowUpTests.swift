@@ -133,6 +133,26 @@ import Testing
         #expect(try await Self.slackRows(s) == ["slack_dm sandboxed U0ANNA -", "slack_dm sandboxed U0ANNA acknowledged"])
     }
 
+    /// Each change is followed up, even when the first follow-up was sent at the very instant of the message it edits
+    /// (it is not mistaken for a second message of a bundle).
+    @Test func everyChangeIsFollowedUpWhateverTheClock() async throws {
+        let s = try await EscalationScenario.make()
+        let clock = DrivenClock(Date().addingTimeInterval(5))
+        let dispatcher = s.dispatcher(clock)
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        _ = try await dispatcher.drain(s.f.tenant)
+        try await s.f.app.test { client in
+            _ = try await client.call(.patch, "/api/v1/alerts/\(s.alertID)/acknowledge", key: s.f.key)
+        }
+        _ = try await dispatcher.drain(s.f.tenant)
+        try await s.f.app.test { client in
+            _ = try await client.call(.patch, "/api/v1/alerts/\(s.alertID)/resolve", key: s.f.key)
+        }
+        _ = try await dispatcher.drain(s.f.tenant)
+        #expect(try await Self.slackRows(s) == ["slack_dm sandboxed U0ANNA -", "slack_dm sandboxed U0ANNA acknowledged",
+                                                 "slack_dm sandboxed U0ANNA resolved"])
+    }
+
     /// A message that went out while its alert was being acknowledged is followed up as soon as it is recorded.
     @Test func aMessagePostedWhileTheAlertChangedIsFollowedUp() async throws {
         let s = try await EscalationScenario.make()

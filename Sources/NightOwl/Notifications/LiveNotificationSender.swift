@@ -31,6 +31,14 @@ struct LiveNotificationSender: NotificationSender {
 
     var notices: (OutboundBundle) -> [AlertNotice] { { $0.payloads.compactMap(OutboundPayload.notice(from:)) } }
 
+    /// The messages of a bundle: several alerts as one summary, and every other message (a handoff notice, a reply to
+    /// a person) on its own, never folded into the summary.
+    static func bundled(_ payloads: [JSONValue], summary: ([AlertNotice]) -> JSONValue) -> [JSONValue] {
+        let alerts = payloads.filter { OutboundPayload.notice(from: $0) != nil }
+        let others = payloads.filter { OutboundPayload.notice(from: $0) == nil }
+        return (alerts.count > 1 ? [summary(alerts.compactMap(OutboundPayload.notice(from:)))] : alerts) + others
+    }
+
     // MARK: Slack
 
     func slack(_ bundle: OutboundBundle, _ tenant: Tenant) async throws -> DeliveryOutcome {
@@ -49,8 +57,7 @@ struct LiveNotificationSender: NotificationSender {
         }
         var references: [String] = []
         // Several alerts for one channel within the limit: one summary message instead of a burst.
-        let messages: [JSONValue] = bundle.payloads.count > 1
-            ? [.object(["slack": AlertMessages.slackSummary(notices(bundle), channel: channel)])] : bundle.payloads
+        let messages = Self.bundled(bundle.payloads) { .object(["slack": AlertMessages.slackSummary($0, channel: channel)]) }
         for payload in messages {
             guard var message = payload.objectValue?["slack"]?.objectValue else { continue }
             message["channel"] = .string(channel)
@@ -106,8 +113,7 @@ struct LiveNotificationSender: NotificationSender {
         guard let url = try await config.secret("mattermost_webhook_url", tenantID: tenant.id) else {
             return .permanent("mattermost_webhook_url is not configured")
         }
-        let messages: [JSONValue] = bundle.payloads.count > 1
-            ? [.object(["mattermost": AlertMessages.mattermostSummary(notices(bundle))])] : bundle.payloads
+        let messages = Self.bundled(bundle.payloads) { .object(["mattermost": AlertMessages.mattermostSummary($0)]) }
         for payload in messages {
             guard let message = payload.objectValue?["mattermost"] else { continue }
             var request = HTTPClientRequest(url: url)
@@ -136,7 +142,7 @@ struct LiveNotificationSender: NotificationSender {
             resource = "Messages.json"
             // Alert messages are rendered from their notices (bundled when several); others carry their text.
             let texts = bundle.payloads.compactMap { $0.objectValue?["alert"] == nil ? $0.objectValue?["sms"]?.stringValue : nil }
-            form.append(("Body", notices.isEmpty ? texts.joined(separator: "\n\n") : AlertMessages.smsBundle(notices)))
+            form.append(("Body", ((notices.isEmpty ? [] : [AlertMessages.smsBundle(notices)]) + texts).joined(separator: "\n\n")))
         } else {
             resource = "Calls.json"
             guard let callbackBase = try await setting("public_base_url", tenant) ?? publicURL else {

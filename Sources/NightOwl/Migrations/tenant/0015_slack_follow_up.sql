@@ -26,7 +26,8 @@ LANGUAGE sql SET search_path FROM CURRENT AS $$
           AND o.provider = 'slack' AND o.status IN ('sent', 'sandboxed') AND o.payload ? 'slack'
           AND (o.provider_reference IS NULL OR (o.provider_reference LIKE '%:%' AND o.provider_reference NOT LIKE '%,%'))
           AND NOT EXISTS (SELECT 1 FROM notification_outbox s
-                          WHERE s.method = o.method AND s.recipient = o.recipient AND s.sent_at = o.sent_at AND s.id <> o.id)
+                          WHERE s.method = o.method AND s.recipient = o.recipient AND s.sent_at = o.sent_at AND s.id <> o.id
+                            AND NOT s.payload ? 'slack_update')
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING 1
     )
