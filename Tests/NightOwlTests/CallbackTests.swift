@@ -42,6 +42,7 @@ import Testing
                 let payload = #"{"type":"block_actions","user":{"id":"\#(user)"},"actions":[{"action_id":"\#(action)","value":"\#(id)"}]}"#
                 return try await s.slackPost(client, "interactions", form: [("payload", payload)], secret: secret)
             }
+            let firstMinute = Int(Date().timeIntervalSince1970 / 60)
             for (action, user) in [("ack_alert", "U0STRANGER"), ("escalate_alert", "U0STRANGER"), ("ack_alert", "U0VIEWER")] {
                 let refused = try await press(action, as: user)
                 #expect(refused.status == .ok && refused.json["text"]?.stringValue == SlackRoutes.refusal, "\(user) \(action): \(refused.text)")
@@ -56,7 +57,10 @@ import Testing
                     """, logger: TestDatabase.logger).decode((String, String).self) { rows.append("\(recipient): \(text == SlackRoutes.refusal)") }
                 return rows
             }
-            #expect(refusals == ["U0STRANGER: true", "U0VIEWER: true"], "one DM a minute per person, however often they press")
+            // The key is the person and the minute: presses on either side of a minute's end may each send one.
+            let sameMinute = firstMinute == Int(Date().timeIntervalSince1970 / 60)
+            #expect(refusals == ["U0STRANGER: true", "U0VIEWER: true"] || (!sameMinute && refusals == ["U0STRANGER: true", "U0STRANGER: true", "U0VIEWER: true"]),
+                    "one DM a minute per person, however often they press: \(refusals)")
             let acknowledged = try await press("ack_alert", as: "U0ANNA")
             #expect(acknowledged.json["text"]?.stringValue?.contains("Acknowledged by <@U0ANNA>") == true, "\(acknowledged.text)")
         }

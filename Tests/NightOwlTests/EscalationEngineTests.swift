@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HummingbirdTesting
 import NIOConcurrencyHelpers
@@ -76,6 +77,20 @@ struct EscalationScenario: Sendable {
 
     func dispatcher(_ clock: DrivenClock) -> NotificationDispatcher {
         NotificationDispatcher(database: f.app.database, logger: TestDatabase.logger, sender: RefusingSender(), now: { clock.now })
+    }
+
+    /// Slack in live mode against a local Slack at `apiBase`, and a dispatcher that sends through it.
+    func liveSlack(apiBase: String, signingSecret: String = "unused-signing-secret", _ clock: DrivenClock) async throws -> NotificationDispatcher {
+        try await f.app.test { client in
+            let configured = try await client.call(.put, "/api/v1/admin/config", key: f.key, json: #"""
+                {"settings":{"slack_mode":"live","slack_api_url":"\#(apiBase)"},
+                 "secrets":{"slack_bot_token":"xoxb-test","slack_signing_secret":"\#(signingSecret)"}}
+                """#)
+            guard configured.status == .ok else { throw TestDatabase.SetupError("config: \(configured.text)") }
+        }
+        var sender = LiveNotificationSender(http: HTTPClient.shared, config: f.app.platform.tenantConfig, publicURL: nil)
+        sender.timeout = .seconds(2)
+        return NotificationDispatcher(database: f.app.database, logger: TestDatabase.logger, sender: sender, now: { clock.now })
     }
 
     /// (step, method, recipient) of every escalation step's outbox row, in order (not the updates of sent messages).

@@ -49,6 +49,14 @@ final class FakeProviders: Sendable {
                 }
                 return Self.text(.ok, #"{"ok":true,"channel":"\#(channel)","ts":"\#(ts)"}"#)
             }
+            if path.hasSuffix("/views.open") {
+                // A modal needs a trigger and a view; Slack answers with the opened view and its id.
+                let open = JSONValue.parse(body)?.objectValue
+                guard open?["trigger_id"]?.stringValue?.isEmpty == false, open?["view"]?.objectValue?["type"]?.stringValue == "modal" else {
+                    return Self.text(.ok, #"{"ok":false,"error":"invalid_arguments"}"#)
+                }
+                return Self.text(.ok, #"{"ok":true,"view":{"id":"V0MODAL","type":"modal"}}"#)
+            }
             if path.hasSuffix("/Messages.json") { return Self.text(.created, #"{"sid":"SM0001","status":"queued"}"#) }
             if path.hasSuffix("/Calls.json") { return Self.text(.created, #"{"sid":"CA0001","status":"queued"}"#) }
             return Self.text(.ok, "ok")

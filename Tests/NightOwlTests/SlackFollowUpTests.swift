@@ -70,17 +70,8 @@ import Testing
         let fake = FakeProviders()
         try await fake.application().test(.live) { server in
             let s = try await EscalationScenario.make()
-            let base = "http://127.0.0.1:\(try #require(server.port))"
-            try await s.f.app.test { client in
-                let configured = try await client.call(.put, "/api/v1/admin/config", key: s.f.key, json: #"""
-                    {"settings":{"slack_mode":"live","slack_api_url":"\#(base)/api"},"secrets":{"slack_bot_token":"xoxb-test"}}
-                    """#)
-                #expect(configured.status == .ok, "\(configured.text)")
-            }
             let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
-            var sender = LiveNotificationSender(http: HTTPClient.shared, config: s.f.app.platform.tenantConfig, publicURL: nil)
-            sender.timeout = .seconds(2)
-            let dispatcher = NotificationDispatcher(database: s.f.app.database, logger: TestDatabase.logger, sender: sender, now: { clock.now })
+            let dispatcher = try await s.liveSlack(apiBase: "http://127.0.0.1:\(try #require(server.port))/api", clock)
             _ = try await s.engine(clock).tick(s.f.tenant)
             _ = try await dispatcher.drain(s.f.tenant)
             #expect(fake.seen.withLockedValue { $0.map(\.path) } == ["/api/conversations.open", "/api/chat.postMessage"])

@@ -13,8 +13,10 @@ struct AlertFilter {
 }
 
 extension AlertStore {
-    func get(_ id: UUID, on connection: PostgresConnection) async throws -> Alert? {
-        let rows = try await connection.query("SELECT \(unescaped: Self.columns) FROM alerts WHERE id = \(id)", logger: logger)
+    func get(_ id: UUID, lock: Bool = false, on connection: PostgresConnection) async throws -> Alert? {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM alerts WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
+            """, logger: logger)
         for try await row in rows { return try Self.decode(row) }
         return nil
     }

@@ -58,9 +58,14 @@ enum AlertMessages {
     /// A message of `slack(_:channel:)` once the alert is acknowledged or resolved, for `chat.update`: the same facts
     /// under a header that says so, a line with who and when (a Slack date token, so each reader sees their own time),
     /// and of the buttons only View Runbook.
-    static func slackFollowUp(_ n: AlertNotice, status: AlertStatus, by actor: String?, at: Date?, channel: String, ts: String) -> JSONValue {
+    ///
+    /// `known` says whether the knowledge base knows the alert; a resolved alert it does not know (`false`) offers
+    /// "Add to Knowledge Base" (the spec's resolution prompt), so that whoever fixed it can record how.
+    static func slackFollowUp(_ n: AlertNotice, status: AlertStatus, by actor: String?, at: Date?, channel: String, ts: String,
+                              known: Bool? = nil) -> JSONValue {
         guard case .object(var message) = slack(n, channel: channel), case .array(let blocks)? = message["blocks"] else { return .null }
         let (mark, verb) = status == .resolved ? ("✅", "Resolved") : ("👀", "Acknowledged")
+        let offersKnowledgeBase = status == .resolved && known == false
         var kept: [JSONValue] = []
         for block in blocks {
             guard var object = block.objectValue else { continue }
@@ -71,8 +76,8 @@ enum AlertMessages {
                 kept.append(.object(object))
             case "actions":
                 guard case .array(let elements)? = object["elements"] else { continue }
-                let links = elements.filter { $0.objectValue?["url"] != nil }
-                if !links.isEmpty { object["elements"] = .array(links); kept.append(.object(object)) }
+                let buttons = elements.filter { $0.objectValue?["url"] != nil } + (offersKnowledgeBase ? [knowledgeBaseButton(n.alertID)] : [])
+                if !buttons.isEmpty { object["elements"] = .array(buttons); kept.append(.object(object)) }
             default:
                 kept.append(block)
             }
@@ -81,11 +86,19 @@ enum AlertMessages {
         if let actor, !actor.isEmpty { line += " by " + slackPerson(actor) }
         if let at { line += " " + slackDate(at) }
         let severity = "\(emoji(n.severity)) \(n.severity.rawValue.uppercased())"
-        kept.append(.object(["type": "context", "elements": .array([.object(["type": "mrkdwn", "text": .string("\(line) · was \(severity)")])])]))
+        var context = "\(line) · was \(severity)"
+        if offersKnowledgeBase { context += "\n📚 A new issue: the knowledge base has no entry for it yet." }
+        kept.append(.object(["type": "context", "elements": .array([.object(["type": "mrkdwn", "text": .string(context)])])]))
         message["ts"] = .string(ts)
         message["blocks"] = .array(kept)
         message["text"] = .string("\(mark) \(verb): \(n.title)" + (n.service.map { " (\($0))" } ?? ""))
         return .object(message)
+    }
+
+    /// Opens the "Add to Knowledge Base" modal for the alert (`SlackRoutes+Knowledge.swift`).
+    static func knowledgeBaseButton(_ alertID: UUID) -> JSONValue {
+        .object(["type": "button", "text": .object(["type": "plain_text", "text": "📝 Add to Knowledge Base"]),
+                 "action_id": .string(SlackKnowledgeModal.openAction), "value": .string(alertID.uuidString.lowercased()), "style": "primary"])
     }
 
     /// Slack's date token: each reader sees the instant in their own zone; the fallback is UTC.

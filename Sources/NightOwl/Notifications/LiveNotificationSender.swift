@@ -78,7 +78,10 @@ struct LiveNotificationSender: NotificationSender {
         }
         var at: Date?
         if case .number(let seconds)? = update?["at"] { at = Date(timeIntervalSince1970: seconds) }
-        let message = AlertMessages.slackFollowUp(notice, status: status, by: update?["by"]?.stringValue, at: at, channel: channel, ts: ts)
+        var known: Bool?
+        if case .bool(let value)? = update?["known"] { known = value }
+        let message = AlertMessages.slackFollowUp(notice, status: status, by: update?["by"]?.stringValue, at: at, channel: channel, ts: ts,
+                                                  known: known)
         let updated = try await slackCall(base + "/chat.update", token: token, body: message)
         guard case .success = updated else { return updated.outcome }
         return .delivered(reference: "\(channel):\(ts)")

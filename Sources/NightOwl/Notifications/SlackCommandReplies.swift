@@ -122,9 +122,12 @@ enum SlackCommandReplies {
         message(changed ? "👀 Acknowledged: \(title). Its escalation has stopped." : "“\(title)” was already acknowledged or resolved; nothing changed.")
     }
 
-    static func resolved(_ title: String, changed: Bool, known: Bool) -> JSONValue {
+    /// A resolution the knowledge base does not know ends with the spec's prompt: Add to Knowledge Base, or Skip.
+    static func resolved(_ title: String, alertID: UUID, by slackUser: String, changed: Bool, known: Bool) -> JSONValue {
         guard changed else { return message("“\(title)” was already resolved; nothing changed.") }
-        return message("✅ Resolved: \(title)." + (known ? "" : "\n📚 The knowledge base does not know this alert yet. Record what fixed it, "
-                                                                  + "so that the next page for it comes with a known solution."))
+        if known { return message("✅ Resolved: \(title).") }
+        return message("✅ Resolved: \(title). This looks like a new issue, not in the knowledge base: record what fixed it, so that the "
+                       + "next page for it comes with a known solution.",
+                       blocks: SlackKnowledgeModal.prompt(title: title, alertID: alertID, resolvedBy: slackUser))
     }
 }

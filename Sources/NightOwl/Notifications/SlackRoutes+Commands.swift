@@ -39,7 +39,7 @@ extension SlackRoutes {
                 let known = try await platform.database.withTenant(tenant.slug) { connection in
                     try await AlertStore(logger: platform.logger).isKnown(alert, on: connection)
                 }
-                return SlackCommandReplies.resolved(alert.title, changed: count > 0, known: known)
+                return SlackCommandReplies.resolved(alert.title, alertID: alert.id, by: slackUser, changed: count > 0, known: known)
             }
         }
         return try JSON.response(reply)
@@ -100,14 +100,14 @@ extension SlackRoutes {
         do { text = try IncidentSearch.sanitize(raw) } catch let error as APIError {
             return SlackCommandReplies.help(problem: "That search cannot be read: \(error.message)")
         }
-        let base = try await platform.tenantConfig.setting("public_base_url", tenantID: tenant.id)?.stringValue ?? platform.config.publicURL
+        let base = try await publicBase(tenant)
         let (results, total) = try await platform.database.withConnection { connection in
             try await IncidentStore(logger: platform.logger).search(text, page: OffsetPage(limit: 3, offset: 0), includeArchived: false,
                                                                    tenant: tenant.slug, on: connection)
         }
         let entries = results.map { result in
             SlackCommandReplies.Entry(id: result.base.id, title: result.base.title, severity: result.base.severity, solution: result.base.solution,
-                                      link: base.map { "\($0)/api/v1/incidents/\(result.base.id.uuidString.lowercased())" })
+                                      link: base.map { Self.incidentLink($0, result.base.id) })
         }
         return SlackCommandReplies.search(raw, entries: entries, total: total)
     }

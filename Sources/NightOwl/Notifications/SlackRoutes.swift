@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import OwlCore
 
-/// Slack's interactive buttons on alert messages (Acknowledge, Escalate) at `/api/v1/slack/interactions?tenant=`, and
+/// Slack's interactive buttons on alert messages (Acknowledge, Escalate; Add to Knowledge Base and its modal in
+/// `SlackRoutes+Knowledge.swift`) at `/api/v1/slack/interactions?tenant=`, and
 /// the `/nightowl` slash command at `/api/v1/slack/commands?tenant=` (`SlackRoutes+Commands.swift`). Every request
 /// must pass Slack's v0 signature check with the tenant's signing secret, and be at most five minutes old (replays are
 /// refused); otherwise 403.
@@ -33,13 +34,15 @@ struct SlackRoutes {
 
     @Sendable func interactions(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
         let (tenant, form) = try await verified(request)
-        guard let payload = form["payload"].flatMap(JSONValue.parse)?.objectValue,
-              case .array(let actions)? = payload["actions"], let action = actions.first?.objectValue,
+        guard let payload = form["payload"].flatMap(JSONValue.parse)?.objectValue else { throw APIError.badRequest("the form has no JSON payload") }
+        if payload["type"]?.stringValue == "view_submission" { return try await submitKnowledgeEntry(payload, tenant: tenant, context: context) }
+        guard case .array(let actions)? = payload["actions"], let action = actions.first?.objectValue,
               let actionID = action["action_id"]?.stringValue else {
-            throw APIError.badRequest("not a block_actions payload")
+            throw APIError.badRequest("not a block_actions or view_submission payload")
         }
         // Link buttons (View Runbook) report their clicks too; they change nothing.
-        guard actionID == "ack_alert" || actionID == "escalate_alert" else { return try JSON.response(["text": ""]) }
+        let handled = ["ack_alert", "escalate_alert", SlackKnowledgeModal.openAction, SlackKnowledgeModal.skipAction]
+        guard handled.contains(actionID) else { return Response(status: .ok) }
         guard let slackUser = payload["user"]?.objectValue?["id"]?.stringValue, !slackUser.isEmpty else {
             throw APIError.badRequest("the payload names no Slack user")
         }
@@ -49,6 +52,11 @@ struct SlackRoutes {
         guard let member = try await member(slackUser, tenant: tenant), member.role >= .engineer else {
             try await explainRefusal(to: slackUser, tenant: tenant)
             return try JSON.response(["response_type": "ephemeral", "replace_original": "false", "text": Self.refusal])
+        }
+        switch actionID {
+        case SlackKnowledgeModal.openAction: return try await openKnowledgeModal(payload, alertID: ids.first, slackUser: slackUser, tenant: tenant)
+        case SlackKnowledgeModal.skipAction: return try await skipKnowledgeEntry(payload, alertID: ids.first, slackUser: slackUser, tenant: tenant)
+        default: break
         }
         let actor = member.email
         let text: String

@@ -15,6 +15,8 @@ public struct Platform: Sendable {
     public let startedAt: Date
     public let version: String
     public let authenticator: Authenticator
+    /// For calls a request must make itself (a Slack modal's trigger expires before a worker could use it).
+    public let httpClient: HTTPClient
 
     public init(config: ServiceConfig, database: Database, audit: AuditWriter, metrics: HTTPMetrics, logger: Logger,
                 httpClient: HTTPClient = .shared, version: String = OwlVersion.current, startedAt: Date = Date()) {
@@ -26,6 +28,7 @@ public struct Platform: Sendable {
         self.logger = logger
         self.startedAt = startedAt
         self.version = version
+        self.httpClient = httpClient
         let oidc = config.oidc.map { OIDCVerifier(settings: $0, httpClient: httpClient, logger: logger) }
         self.authenticator = Authenticator(database: database, oidc: oidc, devMode: config.devMode, logger: logger)
     }
