@@ -13,12 +13,17 @@ extension SlackRoutes {
     @Sendable func commands(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
         let (tenant, form) = try await verified(request)
         guard let slackUser = form["user_id"], !slackUser.isEmpty else { throw APIError.badRequest("the command names no Slack user") }
-        let command = SlackCommand.parse(form["text"] ?? "")
+        return try JSON.response(try await reply(to: form["text"] ?? "", from: slackUser, tenant: tenant, context: context))
+    }
+
+    /// What `/nightowl <text>` (or a mention or DM with that text) answers to this member, having done what it asks.
+    func reply(to text: String, from slackUser: String, tenant: Tenant, context: OwlRequestContext) async throws -> JSONValue {
+        let command = SlackCommand.parse(text)
         guard let member = try await member(slackUser, tenant: tenant) else {
-            return try JSON.response(SlackCommandReplies.message(Self.commandRefusal))
+            return SlackCommandReplies.message(Self.commandRefusal)
         }
         if command.changesAlerts, member.role < .engineer {
-            return try JSON.response(SlackCommandReplies.message("Acknowledging and resolving alerts needs the engineer role; yours is \(member.role.rawValue)."))
+            return SlackCommandReplies.message("Acknowledging and resolving alerts needs the engineer role; yours is \(member.role.rawValue).")
         }
         let reply: JSONValue
         switch command {
@@ -42,7 +47,7 @@ extension SlackRoutes {
                 return SlackCommandReplies.resolved(alert.title, alertID: alert.id, by: slackUser, changed: count > 0, known: known)
             }
         }
-        return try JSON.response(reply)
+        return reply
     }
 
     /// The rosters a command names (by name, any case, or id), or every active one.

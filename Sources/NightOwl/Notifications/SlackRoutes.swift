@@ -4,7 +4,8 @@ import OwlCore
 
 /// Slack's interactive buttons on alert messages (Acknowledge, Escalate; Add to Knowledge Base and its modal in
 /// `SlackRoutes+Knowledge.swift`) at `/api/v1/slack/interactions?tenant=`, and
-/// the `/nightowl` slash command at `/api/v1/slack/commands?tenant=` (`SlackRoutes+Commands.swift`). Every request
+/// the `/nightowl` slash command at `/api/v1/slack/commands?tenant=` (`SlackRoutes+Commands.swift`), and the Events API
+/// at `/api/v1/slack/events?tenant=` (mentions and DMs, `SlackRoutes+Events.swift`). Every request
 /// must pass Slack's v0 signature check with the tenant's signing secret, and be at most five minutes old (replays are
 /// refused); otherwise 403.
 struct SlackRoutes {
@@ -14,11 +15,18 @@ struct SlackRoutes {
     func register(on routes: OwlRouter) {
         routes.signed(.post, "/api/v1/slack/interactions", interactions)
         routes.signed(.post, "/api/v1/slack/commands", commands)
+        routes.signed(.post, "/api/v1/slack/events", events)
     }
 
     /// The tenant (`?tenant=`) and the form of a request that Slack signed with the tenant's signing secret at most
     /// five minutes ago; 403 otherwise.
     func verified(_ request: Request) async throws -> (Tenant, [String: String]) {
+        let (tenant, body) = try await verifiedBody(request)
+        return (tenant, Dictionary(FormEncoding.decode(body), uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// The tenant and the raw body of a signed request (form-encoded for commands and interactions, JSON for events).
+    func verifiedBody(_ request: Request) async throws -> (Tenant, String) {
         let query = Query(request)
         guard let slug = query["tenant"].flatMap(TenantSlug.init), let tenant = try await TenantStore(database: platform.database).find(slug: slug),
               let secret = try await platform.tenantConfig.secret("slack_signing_secret", tenantID: tenant.id) else {
@@ -29,7 +37,7 @@ struct SlackRoutes {
               SlackSignature.isValid(body: body, timestamp: timestamp, signature: signature, secret: secret, now: now()) else {
             throw APIError.forbidden("missing, stale or invalid X-Slack-Signature")
         }
-        return (tenant, Dictionary(FormEncoding.decode(body), uniquingKeysWith: { first, _ in first }))
+        return (tenant, body)
     }
 
     @Sendable func interactions(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
