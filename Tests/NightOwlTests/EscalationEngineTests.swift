@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import NIOConcurrencyHelpers
 import OwlCore
@@ -112,11 +113,17 @@ struct EscalationScenario: Sendable {
     /// A form posted to a Slack endpoint (`interactions` or `commands`) of this tenant, signed as Slack signs it.
     func slackPost(_ client: any TestClientProtocol, _ endpoint: String, form: [(String, String)], secret: String,
                    at timestamp: Date = Date()) async throws -> TestResponse {
-        let body = FormEncoding.encode(form)
+        try await slackPost(client, endpoint, body: FormEncoding.encode(form), contentType: "application/x-www-form-urlencoded", secret: secret, at: timestamp)
+    }
+
+    /// A request signed as Slack signs it (v0 over timestamp and body), with any further headers (Slack's retry headers).
+    func slackPost(_ client: any TestClientProtocol, _ endpoint: String, body: String, contentType: String, secret: String,
+                   at timestamp: Date = Date(), headers extra: HTTPFields = [:]) async throws -> TestResponse {
         let ts = String(Int(timestamp.timeIntervalSince1970))
-        return try await client.execute(uri: "/api/v1/slack/\(endpoint)?tenant=\(f.tenant.slug.value)", method: .post,
-                                        headers: [.contentType: "application/x-www-form-urlencoded", .init("X-Slack-Request-Timestamp")!: ts,
-                                                  .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)],
+        var headers: HTTPFields = [.contentType: contentType, .init("X-Slack-Request-Timestamp")!: ts,
+                                   .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)]
+        headers.append(contentsOf: extra)
+        return try await client.execute(uri: "/api/v1/slack/\(endpoint)?tenant=\(f.tenant.slug.value)", method: .post, headers: headers,
                                         body: ByteBuffer(string: body))
     }
 

@@ -42,15 +42,12 @@ import Testing
 
     static func post(_ client: some TestClientProtocol, _ s: EscalationScenario, _ body: String, secret: String = secret,
                      retry: Int? = nil) async throws -> TestResponse {
-        let ts = String(Int(Date().timeIntervalSince1970))
-        var headers: HTTPFields = [.contentType: "application/json", .init("X-Slack-Request-Timestamp")!: ts,
-                                   .init("X-Slack-Signature")!: SlackSignature.sign(body: body, timestamp: ts, secret: secret)]
+        var retryHeaders: HTTPFields = [:]
         if let retry {
-            headers[.init("X-Slack-Retry-Num")!] = String(retry)
-            headers[.init("X-Slack-Retry-Reason")!] = "http_timeout"
+            retryHeaders[.init("X-Slack-Retry-Num")!] = String(retry)
+            retryHeaders[.init("X-Slack-Retry-Reason")!] = "http_timeout"
         }
-        return try await client.execute(uri: "/api/v1/slack/events?tenant=\(s.f.tenant.slug.value)", method: .post, headers: headers,
-                                        body: ByteBuffer(string: body))
+        return try await s.slackPost(client, "events", body: body, contentType: "application/json", secret: secret, headers: retryHeaders)
     }
 
     /// (recipient, thread, text) of the answers queued for Slack outside escalations.

@@ -97,8 +97,8 @@ enum SlackKnowledgeModal {
             errors["solution"] = "Say what fixed it: that is what the next person paged for this will read."
         }
         do {
+            // An empty title fails here too (a present title must not be empty).
             let checked = try input.validated(creating: false)
-            if (checked.title ?? "").isEmpty { errors["title"] = "A title is needed." }
             return errors.isEmpty ? .success(checked) : .failure(Errors(byBlock: errors))
         } catch let error as APIError {
             let field = error.details?.objectValue?["field"]?.stringValue

@@ -155,7 +155,7 @@ extension SlackRoutes {
             }
         }
         let instant = now()
-        try await platform.database.withTenant(tenant.slug) { connection in
+        _ = try await platform.database.withTenant(tenant.slug) { connection in
             try await connection.query("""
                 INSERT INTO notification_outbox (idempotency_key, alert_id, provider, method, mode, recipient, payload, status, attempts,
                                                  next_attempt_at, last_error, provider_reference, created_at, sent_at)
