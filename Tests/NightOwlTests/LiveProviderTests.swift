@@ -40,7 +40,18 @@ final class FakeProviders: Sendable {
             case .ok: break
             }
             if path.hasSuffix("/conversations.open") { return Self.text(.ok, #"{"ok":true,"channel":{"id":"D0DIRECT"}}"#) }
-            if path.hasSuffix("/chat.postMessage") { return Self.text(.ok, #"{"ok":true,"channel":"C0CHAN","ts":"1700000000.000100"}"#) }
+            if path.hasSuffix("/chat.postMessage") {
+                // A reply in a thread is a message of its own (its own ts) that names its thread; Slack needs the
+                // thread's channel id for it.
+                let post = JSONValue.parse(body)?.objectValue
+                if let thread = post?["thread_ts"]?.stringValue {
+                    guard let channel = post?["channel"]?.stringValue, channel.hasPrefix("C"), !thread.isEmpty else {
+                        return Self.text(.ok, #"{"ok":false,"error":"channel_not_found"}"#)
+                    }
+                    return Self.text(.ok, #"{"ok":true,"channel":"\#(channel)","ts":"1700000001.000300","message":{"thread_ts":"\#(thread)"}}"#)
+                }
+                return Self.text(.ok, #"{"ok":true,"channel":"C0CHAN","ts":"1700000000.000100"}"#)
+            }
             if path.hasSuffix("/chat.update") {
                 // Slack answers with the message's channel and ts; it refuses an update without both.
                 let update = JSONValue.parse(body)?.objectValue

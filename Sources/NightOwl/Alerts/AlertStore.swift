@@ -171,7 +171,7 @@ struct AlertStore {
 
     /// Tells listeners (the escalation engine) what happened, when the transaction commits. An acknowledgement or a
     /// resolution also ends the alerts' escalation and cancels their unsent messages in the same transaction (but not
-    /// the updates of their Slack messages that say so, migration 0015).
+    /// the updates of their Slack messages that say so, migration 0015, nor the notes in their threads, 0017).
     func notify(tenant: TenantSlug, event: String, ids: [UUID], on connection: PostgresConnection) async throws {
         if event == "acknowledged" || event == "resolved", !ids.isEmpty {
             try await connection.query("""
@@ -179,7 +179,8 @@ struct AlertStore {
                 """, logger: logger)
             try await connection.query("""
                 UPDATE notification_outbox SET status = 'cancelled', last_error = 'the alert was ' || \(event)
-                WHERE alert_id = ANY(\(ids)) AND status = 'pending' AND NOT payload ? 'slack_update'
+                WHERE alert_id = ANY(\(ids)) AND status = 'pending'
+                  AND NOT (payload ? 'slack_update' OR payload ? 'slack_thread')
                 """, logger: logger)
         }
         for chunk in stride(from: 0, to: ids.count, by: 100).map({ Array(ids[$0..<min($0 + 100, ids.count)]) }) {

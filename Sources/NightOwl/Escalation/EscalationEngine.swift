@@ -102,7 +102,7 @@ public struct EscalationEngine: Sendable {
     func step(at instant: Date, settings: ProviderSettings, on connection: PostgresConnection) async throws -> Int {
         let rows = try await connection.query("""
             SELECT e.alert_id, e.policy_id, e.next_step, e.next_at, a.status, a.title, a.severity, a.service, a.cluster, a.namespace,
-                   a.suggested_solution, a.runbook_url
+                   a.suggested_solution, a.runbook_url, a.first_fired_at
             FROM escalation_state e JOIN alerts a ON a.id = e.alert_id
             WHERE e.finished_at IS NULL AND e.next_at <= \(instant)
             ORDER BY e.next_at LIMIT \(Self.batch)
@@ -125,6 +125,8 @@ public struct EscalationEngine: Sendable {
             }
             let schedule = policy.schedule
             guard item.step < schedule.stepCount else {
+                try await threadNote(item.alertID, SlackThreadNote(event: .exhausted, at: instant, firedAt: item.firedAt), key: "exhausted",
+                                     on: connection)
                 try await finish(item.alertID, reason: "exhausted", at: instant, on: connection)
                 continue
             }
@@ -139,6 +141,14 @@ public struct EscalationEngine: Sendable {
             for notification in planned {
                 try await record(notification, notice: notice, item: item, policy: policy, tier: tierIndex,
                                  repetition: schedule.repetition(ofStep: item.step), settings: settings, on: connection)
+            }
+            // The alert's channel messages (from earlier steps) tell the team in their threads.
+            if item.step > 0 {
+                var slackIDs: [UUID: String] = [:]
+                for case .person(let user) in resolved.values { slackIDs[user.id] = user.slackUserID }
+                let note = SlackThreadNote.escalation(tier: tierIndex + 1, round: schedule.repetition(ofStep: item.step), planned: planned,
+                                                      slackIDs: slackIDs, at: instant)
+                try await threadNote(item.alertID, note, key: "step:\(item.step)", on: connection)
             }
             // The next tier comes a full timeout after this one was paged: on time that is the schedule (and the
             // dry-run); after a worker outage, people still get their timeout instead of every tier at once.
@@ -184,6 +194,11 @@ public struct EscalationEngine: Sendable {
             """, logger: logger)
     }
 
+    /// Queues `note` in the threads of the alert's channel messages (once per message and `key`).
+    func threadNote(_ alert: UUID, _ note: SlackThreadNote, key: String, on connection: PostgresConnection) async throws {
+        try await connection.query("SELECT slack_thread_note(\(alert), \(note.json.jsonText())::jsonb, \(key))", logger: logger)
+    }
+
     func finish(_ alert: UUID, reason: String, at instant: Date, on connection: PostgresConnection) async throws {
         try await connection.query("""
             UPDATE escalation_state SET finished_at = \(instant), finish_reason = \(reason) WHERE alert_id = \(alert) AND finished_at IS NULL
@@ -205,10 +220,11 @@ struct DueStep: Sendable {
     var namespace: String?
     var solution: String?
     var runbookURL: String?
+    var firedAt: Date
 
     init(_ row: PostgresRow) throws {
-        let (alert, policy, step, due, status, title, severity, service, cluster, namespace, solution, runbook) =
-            try row.decode((UUID, UUID, Int, Date, String, String, String, String?, String?, String?, String?, String?).self)
+        let (alert, policy, step, due, status, title, severity, service, cluster, namespace, solution, runbook, fired) =
+            try row.decode((UUID, UUID, Int, Date, String, String, String, String?, String?, String?, String?, String?, Date).self)
         alertID = alert
         policyID = policy
         self.step = step
@@ -221,6 +237,7 @@ struct DueStep: Sendable {
         self.namespace = namespace
         self.solution = solution
         runbookURL = runbook
+        firedAt = fired
     }
 
     func notice(tier: Int, repetition: Int, onCall: PlannedNotification?, slackID: String?, link: String?) -> AlertNotice {

@@ -48,6 +48,9 @@ struct LiveNotificationSender: NotificationSender {
         if let followUp = bundle.payloads.last(where: OutboundPayload.isSlackFollowUp) {
             return try await slackFollowUp(followUp, base: base, token: token)
         }
+        if let payload = bundle.payloads.first(where: OutboundPayload.isSlackThreadNote) {
+            return try await slackThreadNote(payload, base: base, token: token)
+        }
         var channel = bundle.recipient
         if bundle.method == .slackDM {
             let opened = try await slackCall(base + "/conversations.open", token: token, body: .object(["users": .string(bundle.recipient)]))
@@ -85,6 +88,16 @@ struct LiveNotificationSender: NotificationSender {
         let updated = try await slackCall(base + "/chat.update", token: token, body: message)
         guard case .success = updated else { return updated.outcome }
         return .delivered(reference: "\(channel):\(ts)")
+    }
+
+    /// `chat.postMessage` in the thread of a channel message sent earlier.
+    func slackThreadNote(_ payload: JSONValue, base: String, token: String) async throws -> DeliveryOutcome {
+        guard let note = SlackThreadNote(payload), !note.channel.isEmpty, !note.threadTS.isEmpty else {
+            return .permanent("the thread is not known (channel or ts missing)")
+        }
+        let posted = try await slackCall(base + "/chat.postMessage", token: token, body: note.message(OutboundPayload.notice(from: payload)))
+        guard case .success(let json) = posted else { return posted.outcome }
+        return .delivered(reference: "\(json.objectValue?["channel"]?.stringValue ?? note.channel):\(json.objectValue?["ts"]?.stringValue ?? "")")
     }
 
     enum SlackResult { case success(JSONValue), failure(DeliveryOutcome)

@@ -104,10 +104,14 @@ public struct NotificationDispatcher: Sendable {
         var groups: [String: OutboundBundle] = [:]
         var order: [String] = []
         for c in candidates {
-            // A follow-up says that the alert was acknowledged or resolved, so it goes out whatever the alert's state.
+            // A follow-up or a thread note says that the alert was acknowledged or resolved (among other things), so
+            // it goes out whatever the alert's state.
             let followUp = OutboundPayload.isSlackFollowUp(c.payload)
-            if c.alert != nil, c.status != "firing", !followUp { cancelled.append(c.id); continue }
-            let key = "\(c.method.rawValue)|\(c.recipient)" + (followUp ? "|follow-up" : "")
+            let threadNote = OutboundPayload.isSlackThreadNote(c.payload)
+            if c.alert != nil, c.status != "firing", !followUp, !threadNote { cancelled.append(c.id); continue }
+            // Edits of one message fold into the latest; each thread note is a message of its own, sent alone, so that a
+            // retry never posts another note twice.
+            let key = "\(c.method.rawValue)|\(c.recipient)" + (followUp ? "|follow-up" : threadNote ? "|thread|\(c.id)" : "")
             if groups[key] == nil {
                 groups[key] = OutboundBundle(ids: [], alertIDs: [], method: c.method, mode: c.mode, recipient: c.recipient, payloads: [])
                 order.append(key)
@@ -126,14 +130,14 @@ public struct NotificationDispatcher: Sendable {
         for key in order {
             guard let bundle = groups[key] else { continue }
             // The limits keep new messages from flooding a person or a channel; an edit of one already there notifies
-            // nobody, so follow-ups are not held back by them.
-            let limit = bundle.payloads.contains(where: OutboundPayload.isSlackFollowUp) ? 0 : Self.interval(for: bundle.method)
+            // nobody, and a thread note only those who follow the thread, so neither is held back by them.
+            let limit = bundle.payloads.contains(where: OutboundPayload.followsSentMessage) ? 0 : Self.interval(for: bundle.method)
             var last: Date?
             if limit > 0 {
                 for try await at in try await connection.query("""
                     SELECT max(sent_at) FROM notification_outbox
                     WHERE method = \(bundle.method.rawValue) AND recipient = \(bundle.recipient) AND status IN ('sent', 'sandboxed')
-                      AND NOT payload ? 'slack_update'
+                      AND NOT (payload ? 'slack_update' OR payload ? 'slack_thread')
                     """, logger: logger).decode(Date?.self) { last = at }
             }
             if let last, instant.timeIntervalSince(last) < limit {
@@ -175,7 +179,7 @@ public struct NotificationDispatcher: Sendable {
             try await connection.query("""
                 UPDATE escalation_events SET outcome = \(status), error = NULL WHERE notification_id = ANY(\(bundle.ids))
                 """, logger: logger)
-            if bundle.method.provider == "slack", bundle.alertIDs.count == 1, !bundle.payloads.contains(where: OutboundPayload.isSlackFollowUp) {
+            if bundle.method.provider == "slack", bundle.alertIDs.count == 1, !bundle.payloads.contains(where: OutboundPayload.followsSentMessage) {
                 // A channel message is kept with its alert (`channel:ts`).
                 if bundle.method == .slackChannel, let reference, let colon = reference.firstIndex(of: ":") {
                     try await connection.query("""

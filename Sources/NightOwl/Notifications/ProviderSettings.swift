@@ -50,6 +50,13 @@ enum OutboundPayload {
     /// A row written by `slack_follow_up` (migration 0015): an update of a Slack message already sent about the alert.
     static func isSlackFollowUp(_ payload: JSONValue) -> Bool { payload.objectValue?["slack_update"] != nil }
 
+    /// A row written by `slack_thread_note` (migration 0017): a note in the thread of a channel message already sent.
+    static func isSlackThreadNote(_ payload: JSONValue) -> Bool { payload.objectValue?["slack_thread"] != nil }
+
+    /// An edit of a message already sent, or a note in its thread: neither pages anyone anew, so neither waits for the
+    /// alert to be firing nor for a rate limit.
+    static func followsSentMessage(_ payload: JSONValue) -> Bool { isSlackFollowUp(payload) || isSlackThreadNote(payload) }
+
     static func notice(from payload: JSONValue) -> AlertNotice? {
         guard let alert = payload.objectValue?["alert"]?.objectValue, let id = alert["alert_id"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let title = alert["title"]?.stringValue else { return nil }

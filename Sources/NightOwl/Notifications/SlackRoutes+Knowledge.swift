@@ -108,6 +108,10 @@ extension SlackRoutes {
                 enrichment_source = 'slack' WHERE id = \(alert.id)
             """, logger: platform.logger)
         try await connection.query("SELECT slack_follow_up(\(alert.id))", logger: platform.logger)
+        let note = SlackThreadNote(event: .known, at: Date(), entry: incident.title).json.jsonText()
+        try await connection.query("""
+            SELECT slack_thread_note(\(alert.id), \(note)::jsonb || jsonb_build_object('by', slack_actor(\(actor))), 'known')
+            """, logger: platform.logger)
         return .success(incident)
     }
 
