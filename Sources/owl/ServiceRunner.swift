@@ -59,11 +59,16 @@ struct ServiceRunner {
                                     backgroundLogger: logger)
         let database = Database(client: client, logger: logger)
         let audit = AuditWriter(database: database, logger: logger)
+        let metrics = HTTPMetrics(prefix: definition.name)
+        let heartbeat = WorkerHeartbeat()
         let environment = WorkerEnvironment(database: database, tenantConfig: TenantConfigService(database: database, key: config.encryptionKey),
-                                            http: HTTPClient.shared, config: config, logger: logger)
+                                            http: HTTPClient.shared, config: config, logger: logger, metrics: metrics, heartbeat: heartbeat)
         let workers = definition.workers(environment)
-        logger.info("worker started", metadata: ["service": .string(definition.name), "workers": .string("\(workers.count)")])
-        let group = ServiceGroup(configuration: .init(services: [client, audit] + workers, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let status = WorkerStatusServer.application(config: config, metrics: metrics, heartbeat: heartbeat, logger: logger)
+        logger.info("worker started", metadata: ["service": .string(definition.name), "workers": .string("\(workers.count)"),
+                                                 "status": .string("http://\(config.metricsHost):\(config.metricsPort)")])
+        let group = ServiceGroup(configuration: .init(services: [client, audit, status] + workers, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
         try await group.run()
     }
 

@@ -40,8 +40,14 @@ final class ScriptedSender: NotificationSender, Sendable {
         try await Self.live(s)
         let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
         let sender = ScriptedSender()
-        let dispatcher = NotificationDispatcher(database: s.f.app.database, logger: TestDatabase.logger, sender: sender, now: { clock.now })
+        let registry = HTTPMetrics(prefix: "nightowl")
+        var dispatcher = NotificationDispatcher(database: s.f.app.database, logger: TestDatabase.logger, sender: sender, now: { clock.now })
+        dispatcher.metrics = WorkerMetrics(registry)
         _ = try await s.engine(clock).tick(s.f.tenant)
+        // Queued but not yet due for a minute: not overdue; two minutes on, both are.
+        #expect(try await dispatcher.overdue(s.f.tenant, at: clock.now).count == 0)
+        let late = try await dispatcher.overdue(s.f.tenant, at: clock.now.addingTimeInterval(120))
+        #expect(late.count == 2 && late.firstDue.map { abs($0.timeIntervalSince(clock.now)) < 1 } == true)
         sender.answers.withLockedValue { $0 = [.retryable("HTTP 500", retryAfter: nil), .retryable("HTTP 429", retryAfter: 30)] }
         _ = try await dispatcher.drain(s.f.tenant)
         #expect(try await statuses(s) == ["slack_dm pending 1", "sms pending 1"])
@@ -62,6 +68,17 @@ final class ScriptedSender: NotificationSender, Sendable {
             return rows
         }
         #expect(attempts == ["slack_dm retryable", "sms retryable", "slack_dm failed", "sms failed"], "every attempt is recorded")
+        // Each outcome is counted for Prometheus (deploy/prometheus/nightowl-rules.yml alerts on failures).
+        let exported = registry.render()
+        for line in [#"nightowl_notifications_total{provider="slack",outcome="retrying"} 1"#,
+                     #"nightowl_notifications_total{provider="slack",outcome="failed"} 1"#,
+                     #"nightowl_notifications_total{provider="twilio",outcome="retrying"} 1"#,
+                     #"nightowl_notifications_total{provider="twilio",outcome="failed"} 1"#,
+                     #"nightowl_notifications_total{provider="twilio",outcome="sent"} 0"#] {
+            #expect(exported.contains(line + "\n"), "\(line) in \(exported)")
+        }
+        // Failed or waiting for a retry that is not due: nothing is overdue.
+        #expect(try await dispatcher.overdue(s.f.tenant, at: clock.now).count == 0)
         // Tier 1 cannot reach anyone: tier 2 is due now, not at minute 5.
         _ = try await s.engine(clock).tick(s.f.tenant)
         #expect(try await statuses(s).count == 4)

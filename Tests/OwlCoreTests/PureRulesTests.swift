@@ -91,6 +91,20 @@ import Testing
         #expect(config.databaseURL.password == "pw")
         #expect(config.devMode == false)
         #expect(config.logFormat == .json)
+        // The worker's status server sits beside the API's port.
+        #expect(config.metricsHost == "127.0.0.1" && config.metricsPort == 9080)
+    }
+
+    @Test(arguments: [
+        ([:], "127.0.0.1", 9080),
+        (["NIGHTOWL_LISTEN": "0.0.0.0:8443"], "0.0.0.0", 9443),
+        (["NIGHTOWL_LISTEN": ":65000"], "0.0.0.0", 64000),
+        (["NIGHTOWL_METRICS_LISTEN": ":9100"], "0.0.0.0", 9100),
+        (["NIGHTOWL_LISTEN": "10.0.0.5:8080", "NIGHTOWL_METRICS_LISTEN": "9100"], "10.0.0.5", 9100),
+    ])
+    func workerStatusAddress(extra: [String: String], host: String, port: Int) throws {
+        let config = try ServiceConfig.load(prefix: "NIGHTOWL", serviceName: "nightowl", defaultPort: 8080, environment: base.merging(extra) { $1 })
+        #expect(config.metricsHost == host && config.metricsPort == port)
     }
 
     @Test(arguments: [
@@ -99,6 +113,7 @@ import Testing
         ("NIGHTOWL_DATABASE_URL", "postgres://host-only"),
         ("NIGHTOWL_LISTEN", "0.0.0.0:99999"),
         ("NIGHTOWL_LISTEN", "abc"),
+        ("NIGHTOWL_METRICS_LISTEN", "127.0.0.1:0"),
         ("NIGHTOWL_DEV_MODE", "maybe"),
         ("NIGHTOWL_LOG_LEVEL", "loud"),
         ("NIGHTOWL_LOG_FORMAT", "xml"),

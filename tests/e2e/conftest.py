@@ -115,6 +115,46 @@ def service_env(prefix: str, database_url: str, port: int, **extra) -> dict:
         f"{prefix}_LISTEN": f"127.0.0.1:{port}",
         f"{prefix}_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         f"{prefix}_LOG_LEVEL": "warning",
+        f"{prefix}_METRICS_LISTEN": f"127.0.0.1:{free_port()}",
     }
     env.update({f"{prefix}_{k}": v for k, v in extra.items()})
     return env
+
+
+def paging_tenant(owl, database_url, services, port):
+    """A tenant whose default policy texts and calls its one on-call engineer, with the API running.
+    Returns (API base URL, headers with the tenant's key, the policy, the environment)."""
+    env = service_env("NIGHTOWL", database_url, port)
+    created = run_owl(owl, ["nightowl", "tenant", "create", "--slug", "initech", "--name", "Initech"], env)
+    key = next(line.split(": ", 1)[1] for line in created.stdout.splitlines() if "API key" in line)
+    services(owl, ["nightowl", "--mode", "api"], env)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    headers = {"X-API-Key": key}
+    wait_for(lambda: requests.get(f"{base}/ping", headers=headers, timeout=2).ok)
+    user = requests.post(f"{base}/users", headers=headers, timeout=10,
+                         json={"email": "pat@initech.example", "display_name": "Pat", "role": "engineer", "phone": "+14155550100"}).json()
+    roster = requests.post(f"{base}/rosters", headers=headers, timeout=10, json={
+        "name": "Ops", "timezone": "America/New_York", "rotation_type": "weekly", "handoff_time": "09:00",
+        "start_date": "2024-01-01", "members": [user["id"]]}).json()
+    policy = requests.post(f"{base}/escalation-policies", headers=headers, timeout=10, json={
+        "name": "Default", "is_default": True, "tiers": [
+            {"timeout_minutes": 5, "targets": [{"type": "roster_primary", "roster_id": roster["id"]}], "methods": ["sms", "phone"]}]})
+    assert policy.status_code == 201, policy.text
+    return base, headers, policy.json(), env
+
+
+def metric_samples(text: str) -> dict:
+    """Prometheus text format: {(name, frozenset of label pairs): value}, and the families' types under (name, None)."""
+    samples = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            samples[(name, None)] = kind
+            continue
+        if not line or line.startswith("#"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        name, _, rest = series.partition("{")
+        labels = frozenset(tuple(pair.split("=", 1)) for pair in rest.rstrip("}").split(",") if pair) if rest else frozenset()
+        samples[(name, frozenset((k, v.strip('"')) for k, v in labels))] = float(value)
+    return samples

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import OwlCore
 import PostgresNIO
 
@@ -21,6 +20,7 @@ public struct EscalationEngine: Sendable {
     var publicURL: String?
     /// Provider modes of the process (environment); tenants' settings win.
     var defaultModes: [String: String]
+    var metrics = WorkerMetrics.unserved()
 
     public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, publicURL: String? = nil,
                 defaultModes: [String: String] = [:], now: @escaping @Sendable () -> Date = { Date() }) {
@@ -42,6 +42,7 @@ public struct EscalationEngine: Sendable {
             do {
                 steps += try await tick(tenant)
             } catch {
+                metrics.failed(.escalation)
                 logger.error("escalation tick failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
             }
         }
@@ -159,7 +160,7 @@ public struct EscalationEngine: Sendable {
                 """, logger: logger)
             escalatedTiers.append(tierIndex + 1)
         }
-        for tier in escalatedTiers { Counter(label: "nightowl_alerts_escalated_total", dimensions: [("tier", String(tier))]).increment() }
+        for tier in escalatedTiers { metrics.escalated(tier: tier) }
         return due.count
     }
 

@@ -16,15 +16,23 @@ public struct EscalationWorker: Service {
     let retention: RetentionJob
     let database: Database
     let logger: Logger
+    let metrics: WorkerMetrics
+    let heartbeat: WorkerHeartbeat
     var pollInterval: Duration = .seconds(30)
     var deliveryInterval: Duration = .seconds(1)
 
     public init(environment: WorkerEnvironment) {
-        engine = EscalationEngine(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger,
-                                  publicURL: environment.config.publicURL, defaultModes: environment.config.providerModes)
-        dispatcher = NotificationDispatcher(database: environment.database, logger: environment.logger,
-                                            sender: LiveNotificationSender(http: environment.http, config: environment.tenantConfig,
-                                                                           publicURL: environment.config.publicURL))
+        metrics = WorkerMetrics(environment.metrics)
+        heartbeat = environment.heartbeat
+        var engine = EscalationEngine(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger,
+                                      publicURL: environment.config.publicURL, defaultModes: environment.config.providerModes)
+        engine.metrics = metrics
+        self.engine = engine
+        var dispatcher = NotificationDispatcher(database: environment.database, logger: environment.logger,
+                                                sender: LiveNotificationSender(http: environment.http, config: environment.tenantConfig,
+                                                                               publicURL: environment.config.publicURL))
+        dispatcher.metrics = metrics
+        self.dispatcher = dispatcher
         handoffs = HandoffNotifier(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger,
                                    defaultModes: environment.config.providerModes)
         retention = RetentionJob(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
@@ -48,18 +56,34 @@ public struct EscalationWorker: Service {
                         let stepDue = nextDue.map { $0 <= Date() } ?? false
                         if notified || stepDue || ContinuousClock.now - lastTick >= pollInterval {
                             lastTick = ContinuousClock.now
-                            do { try await engine.tick() } catch { logger.error("escalation tick failed", metadata: ["error": .string("\(error)")]) }
-                            do { try await handoffs.runAll() } catch { logger.error("handoff notices failed", metadata: ["error": .string("\(error)")]) }
-                            do { try await retention.runDue() } catch { logger.error("retention failed", metadata: ["error": .string("\(error)")]) }
+                            await run(.escalation, "escalation tick failed") { _ = try await engine.tick() }
+                            await run(.handoffs, "handoff notices failed") { _ = try await handoffs.runAll() }
+                            await run(.retention, "retention failed") { _ = try await retention.runDue() }
                             nextDue = try? await engine.nextDue()
+                            if let (count, oldest) = try? await dispatcher.overdue() {
+                                metrics.overdue.set(Double(count))
+                                metrics.oldestOverdue.set(oldest)
+                            }
                         }
-                        do { try await dispatcher.drain() } catch { logger.error("delivery failed", metadata: ["error": .string("\(error)")]) }
+                        await run(.delivery, "delivery failed") { _ = try await dispatcher.drain() }
+                        heartbeat.beat()
                         try? await Task.sleep(for: deliveryInterval)
                     }
                 }
                 try await group.next()
                 group.cancelAll()
             }
+        }
+    }
+
+    /// Runs one job of a pass: a failure is logged and counted, and the rest of the pass goes on.
+    private func run(_ job: WorkerMetrics.Job, _ failure: String, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+            metrics.ran(job)
+        } catch {
+            metrics.failed(job)
+            logger.error("\(failure)", metadata: ["error": .string("\(error)")])
         }
     }
 

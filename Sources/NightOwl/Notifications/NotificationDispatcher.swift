@@ -38,6 +38,7 @@ public struct NotificationDispatcher: Sendable {
     let logger: Logger
     let sender: any NotificationSender
     let now: @Sendable () -> Date
+    var metrics = WorkerMetrics.unserved()
 
     static let personalInterval: TimeInterval = 60
     static let channelInterval: TimeInterval = 5
@@ -66,6 +67,7 @@ public struct NotificationDispatcher: Sendable {
         var sent = 0
         for tenant in try await TenantStore(database: database).list() {
             do { sent += try await drain(tenant) } catch {
+                metrics.failed(.delivery)
                 logger.error("notification delivery failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
             }
         }
@@ -82,6 +84,34 @@ public struct NotificationDispatcher: Sendable {
                 try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await settle(bundle, outcome, on: $0) }
                 total += 1
             }
+        }
+    }
+
+    /// Messages due for more than `grace` and still not sent (pending, or leased by a worker whose lease ran out), over
+    /// every tenant, and how long the oldest has been due: a stuck or starved worker shows here before anyone misses
+    /// a page. Rows a rate limit holds back are not due yet, so they do not count.
+    public func overdue(grace: TimeInterval = 60) async throws -> (count: Int, oldest: TimeInterval) {
+        let instant = now()
+        var total = 0
+        var oldest: TimeInterval = 0
+        for tenant in try await TenantStore(database: database).list() {
+            let (count, first) = try await overdue(tenant, grace: grace, at: instant)
+            total += count
+            if let first { oldest = max(oldest, instant.timeIntervalSince(first)) }
+        }
+        return (total, oldest)
+    }
+
+    /// One tenant's overdue messages, and when the oldest fell due.
+    func overdue(_ tenant: Tenant, grace: TimeInterval = 60, at instant: Date) async throws -> (count: Int, firstDue: Date?) {
+        try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { connection -> (Int, Date?) in
+            var result: (Int, Date?) = (0, nil)
+            for try await row in try await connection.query("""
+                SELECT count(*)::integer, min(next_attempt_at) FROM notification_outbox
+                WHERE status IN ('pending', 'sending') AND next_attempt_at < \(instant.addingTimeInterval(-grace))
+                  AND (status = 'pending' OR lease_until < \(instant))
+                """, logger: logger).decode((Int, Date?).self) { result = row }
+            return result
         }
     }
 
@@ -171,6 +201,7 @@ public struct NotificationDispatcher: Sendable {
         switch outcome {
         case .delivered(let reference):
             let status = bundle.mode == "sandbox" ? "sandboxed" : "sent"
+            metrics.delivered(provider: bundle.method.provider, outcome: status, count: bundle.ids.count)
             try await connection.query("""
                 UPDATE notification_outbox SET status = \(status), sent_at = \(instant), lease_until = NULL, provider_reference = \(reference),
                     last_error = NULL
@@ -198,6 +229,7 @@ public struct NotificationDispatcher: Sendable {
             if attempts >= Self.maxAttempts {
                 try await fail(bundle, error: "\(error) (gave up after \(attempts) attempts)", at: instant, on: connection)
             } else {
+                metrics.delivered(provider: bundle.method.provider, outcome: "retrying", count: bundle.ids.count)
                 try await connection.query("""
                     UPDATE notification_outbox SET status = 'pending', lease_until = NULL, last_error = \(error),
                         next_attempt_at = \(instant.addingTimeInterval(Self.backoff(afterAttempt: attempts, retryAfter: retryAfter)))
@@ -214,6 +246,7 @@ public struct NotificationDispatcher: Sendable {
 
     /// A failure for good. When no message of the alert's step can still arrive, its next tier is due now.
     func fail(_ bundle: OutboundBundle, error: String, at instant: Date, on connection: PostgresConnection) async throws {
+        metrics.delivered(provider: bundle.method.provider, outcome: "failed", count: bundle.ids.count)
         try await connection.query("""
             UPDATE notification_outbox SET status = 'failed', lease_until = NULL, last_error = \(error) WHERE id = ANY(\(bundle.ids))
             """, logger: logger)

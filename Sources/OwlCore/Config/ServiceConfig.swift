@@ -37,6 +37,10 @@ public struct ServiceConfig: Sendable {
     public var providerModes: [String: String] = [:]
     /// How often `--mode worker` looks for work it was not woken for (`WORKER_POLL_SECONDS`).
     public var workerPollSeconds: Int = 30
+    /// Where `--mode worker` serves `/metrics` and `/healthz` (`METRICS_LISTEN`; by default the API's host and its
+    /// port + 1000, so that an API and a worker on one host never clash).
+    public var metricsHost: String = "127.0.0.1"
+    public var metricsPort: Int = 9080
 
     public init(
         serviceName: String, databaseURL: DatabaseURL, listenHost: String = "127.0.0.1", listenPort: Int = 8080,
@@ -117,6 +121,7 @@ public struct ServiceConfig: Sendable {
             )
         }
         let workerPoll = try env.int("WORKER_POLL_SECONDS", default: 30, range: 1...3_600)
+        let (metricsHost, metricsPort) = try env.listen("METRICS_LISTEN", default: (host, port <= 64_535 ? port + 1_000 : port - 1_000))
         var providerModes: [String: String] = [:]
         for provider in ["slack", "mattermost", "twilio", "webhook", "zammad"] {
             guard let mode = env.raw("\(provider.uppercased())_MODE") else { continue }
@@ -132,12 +137,15 @@ public struct ServiceConfig: Sendable {
             }
             publicURL = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
         }
-        return ServiceConfig(
+        var config = ServiceConfig(
             serviceName: serviceName, databaseURL: databaseURL, listenHost: host, listenPort: port, devMode: devMode,
             oidc: oidc, logLevel: logLevel, logFormat: logFormat, bodyLimitBytes: bodyLimit, corsOrigins: cors,
             encryptionKey: key, databasePoolSize: poolSize, publicURL: publicURL, providerModes: providerModes,
             workerPollSeconds: workerPoll
         )
+        config.metricsHost = metricsHost
+        config.metricsPort = metricsPort
+        return config
     }
 }
 
@@ -179,12 +187,12 @@ struct EnvironmentReader {
     }
 
     /// `host:port`, `:port` or `port`.
-    func listen(default value: (String, Int)) throws(ConfigError) -> (String, Int) {
-        guard let raw = raw("LISTEN") else { return value }
+    func listen(_ suffix: String = "LISTEN", default value: (String, Int)) throws(ConfigError) -> (String, Int) {
+        guard let raw = raw(suffix) else { return value }
         let parts = raw.split(separator: ":", omittingEmptySubsequences: false)
         let host = parts.count > 1 ? parts.dropLast().joined(separator: ":") : value.0
         guard let portText = parts.last, let port = Int(portText), (1...65535).contains(port) else {
-            throw ConfigError(variable: name("LISTEN"), problem: "'\(raw)' is not host:port")
+            throw ConfigError(variable: name(suffix), problem: "'\(raw)' is not host:port")
         }
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }

@@ -29,6 +29,10 @@ public struct HTTPMetrics: Sendable {
         registry.makeCounter(name: "\(prefix)_\(name)", labels: labels)
     }
 
+    public func gauge(_ name: String, labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(name: "\(prefix)_\(name)", labels: labels)
+    }
+
     public func histogram(_ name: String, labels: [(String, String)] = []) -> DurationHistogram {
         registry.makeDurationHistogram(name: "\(prefix)_\(name)", labels: labels, buckets: Self.buckets)
     }

@@ -55,7 +55,8 @@ public struct ServiceApplication {
         )
         application.addServices(client, audit)
         if withWorkers {
-            let environment = WorkerEnvironment(database: database, tenantConfig: platform.tenantConfig, http: httpClient, config: config, logger: logger)
+            let environment = WorkerEnvironment(database: database, tenantConfig: platform.tenantConfig, http: httpClient, config: config,
+                                                logger: logger, metrics: platform.metrics)
             for worker in definition.workers(environment) { application.addServices(worker) }
         }
         return application

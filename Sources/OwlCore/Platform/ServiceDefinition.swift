@@ -3,20 +3,27 @@ import Foundation
 import PostgresNIO
 import ServiceLifecycle
 
-/// What a worker is given: the pool, tenant configuration, the HTTP client, the configuration and a logger.
+/// What a worker is given: the pool, tenant configuration, the HTTP client, the configuration, a logger, the
+/// service's metrics (served by the API in `owl dev`, by the worker's own status server in `--mode worker`) and the
+/// heartbeat its status server reports.
 public struct WorkerEnvironment: Sendable {
     public var database: Database
     public var tenantConfig: TenantConfigService
     public var http: HTTPClient
     public var config: ServiceConfig
     public var logger: Logger
+    public var metrics: HTTPMetrics
+    public var heartbeat: WorkerHeartbeat
 
-    public init(database: Database, tenantConfig: TenantConfigService, http: HTTPClient, config: ServiceConfig, logger: Logger) {
+    public init(database: Database, tenantConfig: TenantConfigService, http: HTTPClient, config: ServiceConfig, logger: Logger,
+                metrics: HTTPMetrics, heartbeat: WorkerHeartbeat = WorkerHeartbeat()) {
         self.database = database
         self.tenantConfig = tenantConfig
         self.http = http
         self.config = config
         self.logger = logger
+        self.metrics = metrics
+        self.heartbeat = heartbeat
     }
 }
 

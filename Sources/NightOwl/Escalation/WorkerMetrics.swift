@@ -1,0 +1,57 @@
+import Foundation
+import OwlCore
+import Prometheus
+
+/// What the worker tells Prometheus, so that NightOwl itself can be alerted on (`deploy/prometheus/nightowl-rules.yml`):
+/// escalations, every delivery's outcome, messages left waiting, and each job's last good run. Every series is made
+/// here at start, so that a rule over it has data (zeros) before the first event.
+struct WorkerMetrics: Sendable {
+    enum Job: String, CaseIterable, Sendable { case escalation, delivery, handoffs, retention }
+    /// A row's outcome: `sent`, `sandboxed`, `retrying` (will be tried again), `failed` (for good).
+    static let outcomes = ["sent", "sandboxed", "retrying", "failed"]
+    static let providers = ["slack", "mattermost", "twilio", "webhook"]
+
+    private let metrics: HTTPMetrics
+    private let notifications: [String: [String: Counter]]
+    private let lastRun: [Job: Gauge]
+    private let errors: [Job: Counter]
+    /// Messages due for more than a minute and not being sent, and how long the oldest of them has waited.
+    let overdue: Gauge
+    let oldestOverdue: Gauge
+
+    init(_ metrics: HTTPMetrics) {
+        self.metrics = metrics
+        var notifications: [String: [String: Counter]] = [:]
+        for provider in Self.providers {
+            for outcome in Self.outcomes {
+                notifications[provider, default: [:]][outcome] = metrics.counter("notifications_total", labels: [("provider", provider), ("outcome", outcome)])
+            }
+        }
+        self.notifications = notifications
+        var lastRun: [Job: Gauge] = [:]
+        var errors: [Job: Counter] = [:]
+        for job in Job.allCases {
+            lastRun[job] = metrics.gauge("worker_last_run_timestamp_seconds", labels: [("job", job.rawValue)])
+            errors[job] = metrics.counter("worker_errors_total", labels: [("job", job.rawValue)])
+        }
+        self.lastRun = lastRun
+        self.errors = errors
+        overdue = metrics.gauge("notifications_overdue")
+        oldestOverdue = metrics.gauge("notification_oldest_overdue_seconds")
+        // Tier 1 always exists; further tiers appear as they are paged.
+        _ = metrics.counter("alerts_escalated_total", labels: [("tier", "1")])
+    }
+
+    /// A fresh registry: for tests and tools that do not serve metrics.
+    static func unserved() -> WorkerMetrics { WorkerMetrics(HTTPMetrics(prefix: "nightowl")) }
+
+    func escalated(tier: Int) { metrics.counter("alerts_escalated_total", labels: [("tier", String(tier))]).increment() }
+
+    func delivered(provider: String, outcome: String, count: Int) {
+        notifications[provider]?[outcome]?.increment(by: Int64(count))
+    }
+
+    func ran(_ job: Job, at instant: Date = Date()) { lastRun[job]?.set(instant.timeIntervalSince1970) }
+
+    func failed(_ job: Job) { errors[job]?.increment() }
+}
