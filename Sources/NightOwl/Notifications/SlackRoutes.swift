@@ -16,6 +16,21 @@ struct SlackRoutes {
         routes.signed(.post, "/api/v1/slack/interactions", interactions)
         routes.signed(.post, "/api/v1/slack/commands", commands)
         routes.signed(.post, "/api/v1/slack/events", events)
+        routes.secured(.get, "/api/v1/slack/manifest", .role(.admin), manifest)
+    }
+
+    /// The tenant's Slack app manifest, with its request URLs at the tenant's public address (`public_base_url`,
+    /// else the service's, else the request's host), a link that creates the app from it, and what would stop Slack
+    /// from reaching those URLs.
+    @Sendable func manifest(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let configured = try await platform.tenantConfig.setting("public_base_url", tenantID: principal.tenant.id)?.stringValue
+        var base = configured ?? platform.baseURL(for: request)
+        while base.hasSuffix("/") { base.removeLast() }
+        let manifest = SlackAppManifest.manifest(base: base, tenant: principal.tenant.slug)
+        return try JSON.response(JSONValue.object([
+            "manifest": manifest, "create_url": .string(SlackAppManifest.createURL(manifest)),
+            "warnings": .array(SlackAppManifest.warnings(base: base).map(JSONValue.string)),
+        ]))
     }
 
     /// The tenant (`?tenant=`) and the form of a request that Slack signed with the tenant's signing secret at most
