@@ -105,20 +105,23 @@ import Testing
     }
 
     /// The scenario with its channel, Slack live against the local Slack on `slackPort`, and the first tier paged.
-    static func paged(slackPort: Int) async throws -> (EscalationScenario, DrivenClock, NotificationDispatcher) {
+    /// Also the dispatcher's metrics.
+    static func paged(slackPort: Int) async throws -> (EscalationScenario, DrivenClock, NotificationDispatcher, HTTPMetrics) {
         let s = try await EscalationScenario.make()
         try await withChannel(s)
         let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
-        let dispatcher = try await s.liveSlack(apiBase: "http://127.0.0.1:\(slackPort)/api", clock)
+        let registry = HTTPMetrics(prefix: "nightowl")
+        var dispatcher = try await s.liveSlack(apiBase: "http://127.0.0.1:\(slackPort)/api", clock)
+        dispatcher.metrics = WorkerMetrics(registry)
         _ = try await s.engine(clock).tick(s.f.tenant)
         _ = try await dispatcher.drain(s.f.tenant)
-        return (s, clock, dispatcher)
+        return (s, clock, dispatcher, registry)
     }
 
     @Test func theChannelsThreadTellsTheAlertsStory() async throws {
         let fake = FakeProviders()
         try await fake.application().test(.live) { server in
-            let (s, clock, dispatcher) = try await Self.paged(slackPort: try #require(server.port))
+            let (s, clock, dispatcher, registry) = try await Self.paged(slackPort: try #require(server.port))
             #expect(fake.seen.withLockedValue { $0.filter { $0.path == "/api/chat.postMessage" }.count } == 2)
             func threadPosts() -> [JSONValue] {
                 fake.seen.withLockedValue { $0.filter { $0.path == "/api/chat.postMessage" && $0.body.contains("thread_ts") } }
@@ -165,6 +168,11 @@ import Testing
             }
             _ = try await dispatcher.drain(s.f.tenant)
             #expect(threadPosts().count == 3)
+            // Counted by kind: the two messages that paged, the four edits, the three notes.
+            let exported = registry.render()
+            for (kind, count) in [("alert", 2), ("update", 4), ("thread", 3), ("notice", 0)] {
+                #expect(exported.contains("nightowl_slack_notifications_total{type=\"\(kind)\"} \(count)\n"), "\(kind) in \(exported)")
+            }
         }
     }
 
@@ -172,7 +180,7 @@ import Testing
     @Test func aFailedNoteIsRetried() async throws {
         let fake = FakeProviders()
         try await fake.application().test(.live) { server in
-            let (s, clock, dispatcher) = try await Self.paged(slackPort: try #require(server.port))
+            let (s, clock, dispatcher, _) = try await Self.paged(slackPort: try #require(server.port))
             try await s.f.app.test { client in
                 let ack = try await client.call(.patch, "/api/v1/alerts/\(s.alertID)/acknowledge", key: s.f.key)
                 #expect(ack.status == .ok)

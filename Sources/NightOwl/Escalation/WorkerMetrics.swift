@@ -10,9 +10,13 @@ struct WorkerMetrics: Sendable {
     /// A row's outcome: `sent`, `sandboxed`, `retrying` (will be tried again), `failed` (for good).
     static let outcomes = ["sent", "sandboxed", "retrying", "failed"]
     static let providers = ["slack", "mattermost", "twilio", "webhook"]
+    /// Slack messages sent (or recorded in sandbox mode) by kind: a new message about alerts, an edit of one, a note in
+    /// its thread, any other message (a handoff notice, an answer to a command).
+    enum SlackMessage: String, CaseIterable, Sendable { case alert, update, thread, notice }
 
     private let metrics: HTTPMetrics
     private let notifications: [String: [String: Counter]]
+    private let slackMessages: [SlackMessage: Counter]
     private let lastRun: [Job: Gauge]
     private let errors: [Job: Counter]
     /// Messages due for more than a minute and not being sent, and how long the oldest of them has waited.
@@ -28,6 +32,9 @@ struct WorkerMetrics: Sendable {
             }
         }
         self.notifications = notifications
+        slackMessages = Dictionary(uniqueKeysWithValues: SlackMessage.allCases.map {
+            ($0, metrics.counter("slack_notifications_total", labels: [("type", $0.rawValue)]))
+        })
         var lastRun: [Job: Gauge] = [:]
         var errors: [Job: Counter] = [:]
         for job in Job.allCases {
@@ -50,6 +57,8 @@ struct WorkerMetrics: Sendable {
     func delivered(provider: String, outcome: String, count: Int) {
         notifications[provider]?[outcome]?.increment(by: Int64(count))
     }
+
+    func slackSent(_ kind: SlackMessage, count: Int) { slackMessages[kind]?.increment(by: Int64(count)) }
 
     func ran(_ job: Job, at instant: Date = Date()) { lastRun[job]?.set(instant.timeIntervalSince1970) }
 

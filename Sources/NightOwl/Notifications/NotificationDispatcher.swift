@@ -202,6 +202,11 @@ public struct NotificationDispatcher: Sendable {
         case .delivered(let reference):
             let status = bundle.mode == "sandbox" ? "sandboxed" : "sent"
             metrics.delivered(provider: bundle.method.provider, outcome: status, count: bundle.ids.count)
+            if bundle.method.provider == "slack" {
+                let kind: WorkerMetrics.SlackMessage = bundle.payloads.contains(where: OutboundPayload.isSlackFollowUp) ? .update
+                    : bundle.payloads.contains(where: OutboundPayload.isSlackThreadNote) ? .thread : bundle.alertIDs.isEmpty ? .notice : .alert
+                metrics.slackSent(kind, count: bundle.ids.count)
+            }
             try await connection.query("""
                 UPDATE notification_outbox SET status = \(status), sent_at = \(instant), lease_until = NULL, provider_reference = \(reference),
                     last_error = NULL
