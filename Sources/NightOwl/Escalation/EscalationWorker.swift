@@ -7,13 +7,14 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// `--mode worker`: runs the escalation engine every `pollInterval`, at once when an alert is created, acknowledged or
-/// resolved (PostgreSQL `NOTIFY`), and when the earliest pending tier falls due; delivers the outbox every second. Handoff notices and the daily
-/// retention job run with the engine's poll.
+/// resolved (PostgreSQL `NOTIFY`), and when the earliest pending tier falls due; delivers the outbox every second. Handoff notices, the on-call log
+/// and the daily retention job run with the engine's poll.
 public struct EscalationWorker: Service {
     let engine: EscalationEngine
     let dispatcher: NotificationDispatcher
     let handoffs: HandoffNotifier
     let retention: RetentionJob
+    let oncallLog: OnCallRecorder
     let database: Database
     let logger: Logger
     let metrics: WorkerMetrics
@@ -36,6 +37,7 @@ public struct EscalationWorker: Service {
         handoffs = HandoffNotifier(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger,
                                    defaultModes: environment.config.providerModes)
         retention = RetentionJob(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
+        oncallLog = OnCallRecorder(database: environment.database, logger: environment.logger)
         database = environment.database
         logger = environment.logger
         pollInterval = .seconds(environment.config.workerPollSeconds)
@@ -58,6 +60,7 @@ public struct EscalationWorker: Service {
                             lastTick = ContinuousClock.now
                             await run(.escalation, "escalation tick failed") { _ = try await engine.tick() }
                             await run(.handoffs, "handoff notices failed") { _ = try await handoffs.runAll() }
+                            await run(.oncallLog, "recording who is on call failed") { try await oncallLog.runAll() }
                             await run(.retention, "retention failed") { _ = try await retention.runDue() }
                             nextDue = try? await engine.nextDue()
                             if let (count, oldest) = try? await dispatcher.overdue() {

@@ -31,7 +31,8 @@ struct OnCallRoutes {
         return try JSON.response(result)
     }
 
-    /// The last 10 completed stretches, overrides applied, most recent first.
+    /// The last 10 completed stretches, overrides applied, most recent first: as the worker recorded them while they
+    /// happened (so later changes to the roster do not rewrite them), computed from the configuration before that.
     @Sendable func history(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
         let query = Query(request)
@@ -39,11 +40,17 @@ struct OnCallRoutes {
         let count = try query.int("limit", default: 10, range: 1...100)
         let items = try await platform.database.withTenant(principal.tenant.slug) { connection -> [ShiftView] in
             guard let roster = try await store.get(id, on: connection) else { throw APIError.notFound("roster") }
-            let (plan, people) = try await store.plan(for: roster, around: DateInterval(start: before, duration: 0), on: connection)
+            let log = OnCallLogStore(logger: platform.logger)
+            // One more row than asked, since the newest may still be going on.
+            let recorded = try await log.rows(id, before: before, limit: count + 1, on: connection)
+            let (plan, planned) = try await store.plan(for: roster, around: DateInterval(start: before, duration: 0), on: connection)
+            let segments = OnCallHistory.completed(
+                recorded: recorded, recordedUntil: try await log.recordedUntil(id, on: connection), logComplete: recorded.count <= count,
+                before: before, count: count, computed: { OnCallTimeline.segments(plan, in: $0) },
+                computedBefore: { OnCallTimeline.completed(plan, before: $0, count: $1) })
+            let people = try await withPast(segments, planned, on: connection)
             let overrides = plan.allOverrides
-            return OnCallTimeline.completed(plan, before: before, count: count).map {
-                ShiftView(segment: $0, roster: roster, people: people, overrides: overrides, at: $0.interval.start)
-            }
+            return segments.map { ShiftView(segment: $0, roster: roster, people: people, overrides: overrides, at: $0.interval.start) }
         }
         return try JSON.response(["items": items])
     }
@@ -96,19 +103,30 @@ struct OnCallRoutes {
         if requireMembers, roster.isFollowTheSun ? roster.subRosters.allSatisfy({ $0.members.isEmpty }) : roster.members.isEmpty {
             throw APIError.conflict("the roster has no members, so nobody can be on call")
         }
-        let (plan, people) = try await store.plan(for: roster, around: DateInterval(start: at, duration: 0), on: connection)
-        let shift = OnCallTimeline.segment(plan, at: at).map {
-            ShiftView(segment: $0, roster: roster, people: people, overrides: plan.allOverrides, at: at)
-        }
+        let (plan, planned) = try await store.plan(for: roster, around: DateInterval(start: at, duration: 0), on: connection)
+        // A past instant is answered from the log when the worker recorded it.
+        let segment = try await OnCallLogStore(logger: platform.logger).finished(roster.id, at: at, on: connection) ?? OnCallTimeline.segment(plan, at: at)
+        let people = try await withPast(segment.map { [$0] } ?? [], planned, on: connection)
+        let shift = segment.map { ShiftView(segment: $0, roster: roster, people: people, overrides: plan.allOverrides, at: at) }
         return OnCallAnswer(roster: roster, at: at, shift: shift)
     }
 
+    /// The stretches of `window`: logged where the worker recorded them, computed elsewhere (schedules, calendars).
     func shifts(_ roster: Roster, in window: DateInterval, on connection: PostgresConnection) async throws -> [ShiftView] {
-        let (plan, people) = try await store.plan(for: roster, around: window, on: connection)
+        let (plan, planned) = try await store.plan(for: roster, around: window, on: connection)
+        let (recorded, span) = try await OnCallLogStore(logger: platform.logger).rows(roster.id, overlapping: window, on: connection)
+        let segments = OnCallHistory.timeline(recorded: recorded, logStart: span?.start, recordedUntil: span?.end, window: window,
+                                              computed: { OnCallTimeline.segments(plan, in: $0) })
+        let people = try await withPast(segments, planned, on: connection)
         let overrides = plan.allOverrides
-        return OnCallTimeline.segments(plan, in: window).map {
-            ShiftView(segment: $0, roster: roster, people: people, overrides: overrides, at: $0.interval.start)
-        }
+        return segments.map { ShiftView(segment: $0, roster: roster, people: people, overrides: overrides, at: $0.interval.start) }
+    }
+
+    /// `people`, and the people `segments` name who have since left the roster.
+    func withPast(_ segments: [OnCallSegment], _ people: [UUID: User], on connection: PostgresConnection) async throws -> [UUID: User] {
+        let missing = Set(segments.flatMap { [$0.primary] + ($0.secondary.map { [$0] } ?? []) }).subtracting(people.keys)
+        guard !missing.isEmpty else { return people }
+        return people.merging(try await store.users(Array(missing), on: connection)) { current, _ in current }
     }
 
     /// `from`/`to` from the query, defaulting to now plus the given day offsets, at most a year long.
