@@ -35,6 +35,10 @@ import Testing
          "🔼 Escalated to tier 2: <@U0BEN> (phone call, SMS).\n⚠️ Not reached: Carl has no phone number."),
         (SlackThreadNote(event: .escalated, tier: 1, round: 1, paged: []),
          "🔁 Nobody acknowledged: paging tier 1 again (round 2), but nobody could be paged."),
+        (SlackThreadNote(event: .escalated, by: "slack:U0ANNA", tier: 3, round: 0, paged: ["*Carl* (phone call)"]),
+         "🔼 Escalated to tier 3 by <@U0ANNA>: *Carl* (phone call)."),
+        (SlackThreadNote(event: .escalated, by: "+4915100000001", tier: 1, round: 2, paged: ["#ops (channel post)"]),
+         "🔁 Asked by *+4915100000001*: paging tier 1 again (round 3): #ops (channel post)."),
         (SlackThreadNote(event: .exhausted, at: fired.addingTimeInterval(1_800), firedAt: fired),
          "⚠️ Every tier of the escalation policy was paged and nobody acknowledged 30 min since it fired. The alert is still open."),
         (SlackThreadNote(event: .known, by: "slack:U0ANNA", entry: "Payments & gateway"),
@@ -197,6 +201,38 @@ import Testing
             #expect(threadPosts == 2)
             #expect(fake.seen.withLockedValue { $0.filter { $0.path == "/api/chat.update" }.count } == 4)
         }
+    }
+
+    /// Pressing Escalate makes the next tier due at once, and its note says who asked.
+    @Test func theEscalationNoteNamesWhoPressedEscalate() async throws {
+        let s = try await EscalationScenario.make()
+        try await Self.withChannel(s)
+        let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
+        let dispatcher = s.dispatcher(clock)
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        _ = try await dispatcher.drain(s.f.tenant)
+        try await s.f.app.test { client in
+            _ = try await client.call(.put, "/api/v1/admin/config", key: s.f.key,
+                                      json: #"{"secrets":{"slack_signing_secret":"\#(SlackKnowledgeTests.secret)"}}"#)
+            let pressed = try await SlackKnowledgeTests.interact(client, s, SlackKnowledgeTests.press(
+                "escalate_alert", alert: s.alertID, responseURL: "https://hooks.slack.com/actions/T1/2/x"))
+            #expect(pressed.status == .ok, "\(pressed.text)")
+        }
+        clock.advance(to: Date().addingTimeInterval(1)) // well before tier 1's five minutes are up
+        _ = try await s.engine(clock).tick(s.f.tenant)
+        let note = try await s.f.app.database.withTenant(s.f.tenant.slug) { connection -> (SlackThreadNote?, String?) in
+            var payload = ""
+            for try await text in try await connection.query("""
+                SELECT payload::text FROM notification_outbox WHERE alert_id = \(s.alertID) AND payload ? 'slack_thread'
+                """, logger: TestDatabase.logger).decode(String.self) { payload = text }
+            var requested: String?
+            for try await by in try await connection.query("""
+                SELECT requested_by FROM escalation_state WHERE alert_id = \(s.alertID)
+                """, logger: TestDatabase.logger).decode(String?.self) { requested = by }
+            return (SlackThreadNote(JSONValue.parse(payload) ?? .null), requested)
+        }
+        #expect(note.0?.text == "🔼 Escalated to tier 2 by <@U0ANNA>: *Ben* (phone call, SMS).", "\(String(describing: note.0))")
+        #expect(note.1 == nil, "the request is used up by the step it asked for")
     }
 
     /// In sandbox mode the notes are recorded like the messages they follow; an unanswered alert's thread says when

@@ -103,7 +103,7 @@ public struct EscalationEngine: Sendable {
     func step(at instant: Date, settings: ProviderSettings, on connection: PostgresConnection) async throws -> Int {
         let rows = try await connection.query("""
             SELECT e.alert_id, e.policy_id, e.next_step, e.next_at, a.status, a.title, a.severity, a.service, a.cluster, a.namespace,
-                   a.suggested_solution, a.runbook_url, a.first_fired_at
+                   a.suggested_solution, a.runbook_url, a.first_fired_at, slack_actor(e.requested_by)
             FROM escalation_state e JOIN alerts a ON a.id = e.alert_id
             WHERE e.finished_at IS NULL AND e.next_at <= \(instant)
             ORDER BY e.next_at LIMIT \(Self.batch)
@@ -147,15 +147,17 @@ public struct EscalationEngine: Sendable {
             if item.step > 0 {
                 var slackIDs: [UUID: String] = [:]
                 for case .person(let user) in resolved.values { slackIDs[user.id] = user.slackUserID }
-                let note = SlackThreadNote.escalation(tier: tierIndex + 1, round: schedule.repetition(ofStep: item.step), planned: planned,
+                var note = SlackThreadNote.escalation(tier: tierIndex + 1, round: schedule.repetition(ofStep: item.step), planned: planned,
                                                       slackIDs: slackIDs, at: instant)
+                note.by = item.requestedBy
                 try await threadNote(item.alertID, note, key: "step:\(item.step)", on: connection)
             }
             // The next tier comes a full timeout after this one was paged: on time that is the schedule (and the
             // dry-run); after a worker outage, people still get their timeout instead of every tier at once.
             let pagedAt = max(item.dueAt, instant)
             try await connection.query("""
-                UPDATE escalation_state SET next_step = next_step + 1, next_at = \(pagedAt.addingTimeInterval(schedule.delay(afterStep: item.step)))
+                UPDATE escalation_state SET next_step = next_step + 1, next_at = \(pagedAt.addingTimeInterval(schedule.delay(afterStep: item.step))),
+                    requested_by = NULL
                 WHERE alert_id = \(item.alertID)
                 """, logger: logger)
             escalatedTiers.append(tierIndex + 1)
@@ -222,10 +224,12 @@ struct DueStep: Sendable {
     var solution: String?
     var runbookURL: String?
     var firedAt: Date
+    /// Who asked for this step now, if someone did (as Slack should name them).
+    var requestedBy: String?
 
     init(_ row: PostgresRow) throws {
-        let (alert, policy, step, due, status, title, severity, service, cluster, namespace, solution, runbook, fired) =
-            try row.decode((UUID, UUID, Int, Date, String, String, String, String?, String?, String?, String?, String?, Date).self)
+        let (alert, policy, step, due, status, title, severity, service, cluster, namespace, solution, runbook, fired, requested) =
+            try row.decode((UUID, UUID, Int, Date, String, String, String, String?, String?, String?, String?, String?, Date, String?).self)
         alertID = alert
         policyID = policy
         self.step = step
@@ -239,6 +243,7 @@ struct DueStep: Sendable {
         self.solution = solution
         runbookURL = runbook
         firedAt = fired
+        requestedBy = requested
     }
 
     func notice(tier: Int, repetition: Int, onCall: PlannedNotification?, slackID: String?, link: String?) -> AlertNotice {

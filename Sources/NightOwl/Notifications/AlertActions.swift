@@ -44,7 +44,7 @@ struct AlertActions {
                     if try await store.resolve(id, by: actor, notes: notes, on: connection) != nil { changed.append(id) }
                 case .escalate:
                     let rows = try await connection.query("""
-                        UPDATE escalation_state e SET next_at = now() FROM alerts a
+                        UPDATE escalation_state e SET next_at = now(), requested_by = \(actor) FROM alerts a
                         WHERE e.alert_id = \(id) AND a.id = e.alert_id AND a.status = 'firing' AND e.finished_at IS NULL RETURNING e.alert_id
                         """, logger: platform.logger)
                     for try await _ in rows { changed.append(id) }

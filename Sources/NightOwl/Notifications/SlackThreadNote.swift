@@ -109,7 +109,11 @@ struct SlackThreadNote: Sendable, Equatable {
             return lines.joined(separator: "\n")
         case .escalated:
             let tier = tier.map { "tier \($0)" } ?? "the next tier"
-            var line = (round ?? 0) > 0 ? "🔁 Nobody acknowledged: paging \(tier) again (round \((round ?? 0) + 1))" : "🔼 Escalated to \(tier)"
+            let again = "paging \(tier) again (round \((round ?? 0) + 1))"
+            var line: String
+            if (round ?? 0) == 0 { line = "🔼 Escalated to \(tier)" + actor }
+            else if actor.isEmpty { line = "🔁 Nobody acknowledged: " + again }
+            else { line = "🔁 Asked" + actor + ": " + again }
             line += paged.isEmpty ? ", but nobody could be paged." : ": " + paged.joined(separator: ", ") + "."
             if !unreachable.isEmpty { line += "\n⚠️ Not reached: " + unreachable.map(AlertMessages.slackEscaped).joined(separator: "; ") + "." }
             return line
