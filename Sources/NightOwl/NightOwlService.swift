@@ -15,6 +15,7 @@ public enum NightOwlService {
                 IncidentRoutes(platform: platform).register(on: routes)
                 RunbookRoutes(platform: platform).register(on: routes)
                 ServiceRoutes(platform: platform).register(on: routes)
+                HeartbeatRoutes(platform: platform).register(on: routes)
                 RosterRoutes(platform: platform).register(on: routes)
                 let oncall = OnCallRoutes(platform: platform)
                 oncall.register(on: routes)

@@ -7,14 +7,15 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// `--mode worker`: runs the escalation engine every `pollInterval`, at once when an alert is created, acknowledged or
-/// resolved (PostgreSQL `NOTIFY`), and when the earliest pending tier falls due; delivers the outbox every second. Handoff notices, the on-call log
-/// and the daily retention job run with the engine's poll.
+/// resolved (PostgreSQL `NOTIFY`), and when the earliest pending tier falls due; delivers the outbox every second. Missed
+/// heartbeats, handoff notices, the on-call log and the daily retention job run with the engine's poll.
 public struct EscalationWorker: Service {
     let engine: EscalationEngine
     let dispatcher: NotificationDispatcher
     let handoffs: HandoffNotifier
     let retention: RetentionJob
     let oncallLog: OnCallRecorder
+    let heartbeats: HeartbeatMonitor
     let database: Database
     let logger: Logger
     let metrics: WorkerMetrics
@@ -38,6 +39,7 @@ public struct EscalationWorker: Service {
                                    defaultModes: environment.config.providerModes)
         retention = RetentionJob(database: environment.database, tenantConfig: environment.tenantConfig, logger: environment.logger)
         oncallLog = OnCallRecorder(database: environment.database, logger: environment.logger)
+        heartbeats = HeartbeatMonitor(database: environment.database, logger: environment.logger)
         database = environment.database
         logger = environment.logger
         pollInterval = .seconds(environment.config.workerPollSeconds)
@@ -58,6 +60,8 @@ public struct EscalationWorker: Service {
                         let stepDue = nextDue.map { $0 <= Date() } ?? false
                         if notified || stepDue || ContinuousClock.now - lastTick >= pollInterval {
                             lastTick = ContinuousClock.now
+                            // Missed heartbeats first, so that their alerts are escalated in this same pass.
+                            await run(.heartbeats, "heartbeat check failed") { try await heartbeats.runAll() }
                             await run(.escalation, "escalation tick failed") { _ = try await engine.tick() }
                             await run(.handoffs, "handoff notices failed") { _ = try await handoffs.runAll() }
                             await run(.oncallLog, "recording who is on call failed") { try await oncallLog.runAll() }

@@ -6,7 +6,7 @@ import Prometheus
 /// escalations, every delivery's outcome, messages left waiting, and each job's last good run. Every series is made
 /// here at start, so that a rule over it has data (zeros) before the first event.
 struct WorkerMetrics: Sendable {
-    enum Job: String, CaseIterable, Sendable { case escalation, delivery, handoffs, retention, oncallLog = "oncall_log" }
+    enum Job: String, CaseIterable, Sendable { case escalation, delivery, handoffs, retention, oncallLog = "oncall_log", heartbeats }
     /// A row's outcome: `sent`, `sandboxed`, `retrying` (will be tried again), `failed` (for good).
     static let outcomes = ["sent", "sandboxed", "retrying", "failed"]
     static let providers = ["slack", "mattermost", "twilio", "webhook"]

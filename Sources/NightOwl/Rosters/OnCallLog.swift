@@ -111,14 +111,7 @@ public struct OnCallRecorder: Sendable {
 
     /// Every tenant; one that fails does not stop the others (the first failure is thrown at the end).
     public func runAll() async throws {
-        var failure: (any Error)?
-        for tenant in try await TenantStore(database: database).list() {
-            do { try await run(tenant) } catch {
-                logger.error("recording who is on call failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
-                failure = failure ?? error
-            }
-        }
-        if let failure { throw failure }
+        try await EveryTenant.run(database, logger: logger, failure: "recording who is on call failed") { try await run($0) }
     }
 
     public func run(_ tenant: Tenant) async throws {
