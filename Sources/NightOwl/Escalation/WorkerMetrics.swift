@@ -54,11 +54,15 @@ struct WorkerMetrics: Sendable {
 
     func escalated(tier: Int) { metrics.counter("alerts_escalated_total", labels: [("tier", String(tier))]).increment() }
 
-    func delivered(provider: String, outcome: String, count: Int) {
-        notifications[provider]?[outcome]?.increment(by: Int64(count))
+    /// A delivery's rows, as `outcome` was recorded for them; Slack messages that went out also by kind.
+    func settled(_ bundle: OutboundBundle, as outcome: String) {
+        let count = Int64(bundle.ids.count)
+        notifications[bundle.method.provider]?[outcome]?.increment(by: count)
+        guard bundle.method.provider == "slack", outcome == "sent" || outcome == "sandboxed" else { return }
+        let kind: SlackMessage = bundle.payloads.contains(where: OutboundPayload.isSlackFollowUp) ? .update
+            : bundle.payloads.contains(where: OutboundPayload.isSlackThreadNote) ? .thread : bundle.alertIDs.isEmpty ? .notice : .alert
+        slackMessages[kind]?.increment(by: count)
     }
-
-    func slackSent(_ kind: SlackMessage, count: Int) { slackMessages[kind]?.increment(by: Int64(count)) }
 
     func ran(_ job: Job, at instant: Date = Date()) { lastRun[job]?.set(instant.timeIntervalSince1970) }
 

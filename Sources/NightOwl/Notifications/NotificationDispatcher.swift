@@ -81,7 +81,9 @@ public struct NotificationDispatcher: Sendable {
             if bundles.isEmpty { return total }
             for bundle in bundles {
                 let outcome = bundle.mode == "sandbox" ? .delivered(reference: nil) : await sender.send(bundle, tenant: tenant)
-                try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await settle(bundle, outcome, on: $0) }
+                let recorded = try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await settle(bundle, outcome, on: $0) }
+                // Counted once the outcome is committed.
+                metrics.settled(bundle, as: recorded)
                 total += 1
             }
         }
@@ -186,8 +188,9 @@ public struct NotificationDispatcher: Sendable {
         return claimed
     }
 
-    /// Records the outcome on the rows and their escalation events.
-    func settle(_ bundle: OutboundBundle, _ outcome: DeliveryOutcome, on connection: PostgresConnection) async throws {
+    /// Records the outcome on the rows and their escalation events; returns it as recorded (`sent`, `sandboxed`,
+    /// `retrying` or `failed`).
+    func settle(_ bundle: OutboundBundle, _ outcome: DeliveryOutcome, on connection: PostgresConnection) async throws -> String {
         let instant = now()
         let (kind, detail): (String, String?) = switch outcome {
         case .delivered: (bundle.mode == "sandbox" ? "sandboxed" : "delivered", nil)
@@ -201,12 +204,6 @@ public struct NotificationDispatcher: Sendable {
         switch outcome {
         case .delivered(let reference):
             let status = bundle.mode == "sandbox" ? "sandboxed" : "sent"
-            metrics.delivered(provider: bundle.method.provider, outcome: status, count: bundle.ids.count)
-            if bundle.method.provider == "slack" {
-                let kind: WorkerMetrics.SlackMessage = bundle.payloads.contains(where: OutboundPayload.isSlackFollowUp) ? .update
-                    : bundle.payloads.contains(where: OutboundPayload.isSlackThreadNote) ? .thread : bundle.alertIDs.isEmpty ? .notice : .alert
-                metrics.slackSent(kind, count: bundle.ids.count)
-            }
             try await connection.query("""
                 UPDATE notification_outbox SET status = \(status), sent_at = \(instant), lease_until = NULL, provider_reference = \(reference),
                     last_error = NULL
@@ -227,31 +224,32 @@ public struct NotificationDispatcher: Sendable {
                 // does it for messages already out when the alert changes).
                 try await connection.query("SELECT slack_follow_up(\(bundle.alertIDs[0]), \(bundle.ids))", logger: logger)
             }
+            return status
         case .retryable(let error, let retryAfter):
             var attempts = 0
             for try await n in try await connection.query("SELECT max(attempts) FROM notification_outbox WHERE id = ANY(\(bundle.ids))",
                                                           logger: logger).decode(Int?.self) { attempts = n ?? 0 }
             if attempts >= Self.maxAttempts {
                 try await fail(bundle, error: "\(error) (gave up after \(attempts) attempts)", at: instant, on: connection)
-            } else {
-                metrics.delivered(provider: bundle.method.provider, outcome: "retrying", count: bundle.ids.count)
-                try await connection.query("""
-                    UPDATE notification_outbox SET status = 'pending', lease_until = NULL, last_error = \(error),
-                        next_attempt_at = \(instant.addingTimeInterval(Self.backoff(afterAttempt: attempts, retryAfter: retryAfter)))
-                    WHERE id = ANY(\(bundle.ids))
-                    """, logger: logger)
-                try await connection.query("""
-                    UPDATE escalation_events SET outcome = 'retrying', error = \(error) WHERE notification_id = ANY(\(bundle.ids))
-                    """, logger: logger)
+                return "failed"
             }
+            try await connection.query("""
+                UPDATE notification_outbox SET status = 'pending', lease_until = NULL, last_error = \(error),
+                    next_attempt_at = \(instant.addingTimeInterval(Self.backoff(afterAttempt: attempts, retryAfter: retryAfter)))
+                WHERE id = ANY(\(bundle.ids))
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE escalation_events SET outcome = 'retrying', error = \(error) WHERE notification_id = ANY(\(bundle.ids))
+                """, logger: logger)
+            return "retrying"
         case .permanent(let error):
             try await fail(bundle, error: error, at: instant, on: connection)
+            return "failed"
         }
     }
 
     /// A failure for good. When no message of the alert's step can still arrive, its next tier is due now.
     func fail(_ bundle: OutboundBundle, error: String, at instant: Date, on connection: PostgresConnection) async throws {
-        metrics.delivered(provider: bundle.method.provider, outcome: "failed", count: bundle.ids.count)
         try await connection.query("""
             UPDATE notification_outbox SET status = 'failed', lease_until = NULL, last_error = \(error) WHERE id = ANY(\(bundle.ids))
             """, logger: logger)

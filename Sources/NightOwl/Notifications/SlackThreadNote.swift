@@ -176,7 +176,7 @@ extension SlackThreadNote {
             case .mattermost: who = "Mattermost"
             case .webhook: who = "a webhook"
             }
-            if ways[who] == nil { order.append(who) }
+            if ways[who] == nil { order.append(who); ways[who] = [] }
             let way = switch n.method {
             case .slackDM: "Slack DM"
             case .slackChannel: "channel post"
@@ -184,10 +184,9 @@ extension SlackThreadNote {
             case .phone: "phone call"
             case .mattermost, .webhook: ""
             }
-            if !way.isEmpty, ways[who, default: []].contains(way) == false { ways[who, default: []].append(way) }
-            else if ways[who] == nil { ways[who] = [] }
+            if !way.isEmpty, !ways[who, default: []].contains(way) { ways[who, default: []].append(way) }
         }
-        let paged = order.map { who in ways[who].flatMap { $0.isEmpty ? nil : "\(who) (\($0.joined(separator: ", ")))" } ?? who }
+        let paged = order.map { who in ways[who, default: []].isEmpty ? who : "\(who) (\(ways[who, default: []].joined(separator: ", ")))" }
         return SlackThreadNote(event: .escalated, at: at, tier: tier, round: round, paged: paged, unreachable: unreachable)
     }
 }
