@@ -53,3 +53,31 @@ import Testing
         }
     }
 }
+
+/// PostgreSQL cannot store NUL; a webhook alert that carries one is kept with U+FFFD in its place, in every field
+/// and in label keys, instead of being refused or failing the batch it shares a commit with.
+@Suite struct AlertNULTests {
+    @Test(arguments: AlertFormatsTests.Format.allCases)
+    func aNULInAnAlertIsReplacedNotLost(format: AlertFormatsTests.Format) async throws {
+        let f = try await NightOwlFixture.make()
+        let (path, body, usesHeader): (String, String, Bool) = switch format {
+        case .alertmanager: ("/api/v1/webhooks/alertmanager",
+                             #"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Nul\u0000Alert","k\u0000ey":"v"},"annotations":{"summary":"Disk\u0000full"},"fingerprint":"nul-am"}]}"#, true)
+        case .keep: ("/api/v1/webhooks/keep", #"{"name":"Disk\u0000full","status":"firing","fingerprint":"nul-keep","labels":{"k\u0000ey":"v"}}"#, true)
+        case .generic: ("/api/v1/webhooks/generic", #"{"title":"Disk\u0000full","fingerprint":"nul-generic","labels":{"k\u0000ey":"v"}}"#, true)
+        case .pagerduty: ("/v2/enqueue", #"{"routing_key":"\#(f.key)","event_action":"trigger","dedup_key":"nul-pd","payload":{"summary":"Disk\u0000full","source":"db-1","severity":"critical","custom_details":{"k\u0000ey":"v\u0000"}}}"#, false)
+        }
+        try await f.app.test { client in
+            let response = try await client.call(.post, path, key: usesHeader ? f.key : nil, json: body)
+            #expect((200..<300).contains(Int(response.status.code)), "\(format): \(response.text)")
+            let alerts = try await client.call(.get, "/api/v1/alerts", key: f.key).json["items"]?.arrayValue ?? []
+            let alert = try #require(alerts.first)
+            #expect(alerts.count == 1)
+            let title = alert["title"]?.stringValue ?? ""
+            #expect(title.contains("\u{FFFD}") && !title.contains("\u{0}"), "\(format): \(title)")
+            if format != .pagerduty {
+                #expect(alert["labels"]?.objectValue?["k\u{FFFD}ey"] != nil, "\(format): label keys too")
+            }
+        }
+    }
+}

@@ -37,6 +37,61 @@ import Testing
         }
     }
 
+    @Test func aKnownPathWithAnotherMethodIs405WithAllow() async throws {
+        let app = try await TestApp.make()
+        let (_, admin) = try await TestDatabase.makeTenant(app.database)
+        try await app.test { client in
+            let trace = try await client.call(.trace, "/api/v1/ping", key: admin)
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.errorCode == "method_not_allowed")
+            #expect(trace.headers[.allow] == "GET, HEAD")
+            let delete = try await client.call(.delete, "/api/v1/users", key: admin)
+            #expect(delete.status == .methodNotAllowed)
+            #expect(delete.headers[.allow] == "POST, GET, HEAD")
+            // A parameter path: the methods registered for that template.
+            let post = try await client.call(.post, "/api/v1/users/\(UUID())", key: admin)
+            #expect(post.headers[.allow] == "GET, PUT, DELETE, HEAD")
+            #expect(try await client.call(.trace, "/api/v1/nothing-here", key: admin).status == .notFound)
+        }
+    }
+
+    @Test func nulCharactersAreRefusedNotStored() async throws {
+        let app = try await TestApp.make()
+        let (tenant, admin) = try await TestDatabase.makeTenant(app.database)
+        try await app.test { client in
+            let inQuery = try await client.call(.get, "/api/v1/users?email=a%00b", key: admin)
+            #expect(inQuery.status == .badRequest)
+            #expect(inQuery.errorCode == "invalid_url")
+            let inPath = try await client.call(.get, "/api/v1/users/%00", key: admin)
+            #expect(inPath.status == .badRequest)
+            let body = #"{"email":"nul@example.com","display_name":"a\u0000b","role":"engineer"}"#
+            let inBody = try await client.call(.post, "/api/v1/users", key: admin, json: body)
+            #expect(inBody.status == .unprocessableContent)
+            // An escaped backslash before u0000 is text, not a NUL.
+            let literal = #"{"email":"lit@example.com","display_name":"a\\u0000b","role":"engineer"}"#
+            let stored = try await client.call(.post, "/api/v1/users", key: admin, json: literal)
+            #expect(stored.status == .created)
+            #expect(stored.json["display_name"]?.stringValue == #"a\u0000b"#)
+        }
+        let count = try await app.database.scalar("SELECT count(*) FROM users", in: tenant.slug, as: Int.self) ?? -1
+        #expect(count == 1)
+    }
+
+    @Test func emptyTypedQueryValuesAre422() async throws {
+        let app = try await TestApp.make()
+        let (_, admin) = try await TestDatabase.makeTenant(app.database)
+        try await app.test { client in
+            for uri in ["/api/v1/audit-log?until=", "/api/v1/audit-log?cursor=", "/api/v1/users?limit=", "/api/v1/audit-log?since="] {
+                let response = try await client.call(.get, uri, key: admin)
+                #expect(response.status == .unprocessableContent, "\(uri)")
+            }
+            let page = try await client.call(.get, "/api/v1/audit-log", key: admin)
+            #expect(page.status == .ok)
+            #expect(page.json["next_cursor"] == .null, "present and null on the last page")
+            #expect(page.text.contains(#""next_cursor":null"#))
+        }
+    }
+
     @Test func oversizedBodiesAre413() async throws {
         let app = try await TestApp.make { $0.bodyLimitBytes = 4096 }
         let (tenant, admin) = try await TestDatabase.makeTenant(app.database)

@@ -330,3 +330,63 @@ import Testing
         #expect(RequestIDSource.mix(0) != RequestIDSource.mix(1))
     }
 }
+
+@Suite struct RequestTextRulesTests {
+    @Test(arguments: [
+        (#"{"a":"x"}"#, false),
+        (#"{"a":"\u0000"}"#, true),
+        (#"{"a":"x\u0000y"}"#, true),
+        (#"{"a":"\\u0000"}"#, false),
+        (#"{"a":"\\\u0000"}"#, true),
+        (#"{"a":"\u00001"}"#, true),
+        (#"{"a":"\u0001"}"#, false),
+        (#"{"a":"\"}"#, false),
+        (#"\u000"#, false),
+    ])
+    func escapedNULIsFound(json: String, expected: Bool) {
+        #expect(JSON.containsEscapedNUL(Data(json.utf8)) == expected)
+    }
+
+    @Test(arguments: [
+        ("/a?b=c", false), ("/a?b=%00", true), ("/a%00/b", true), ("/a?b=%000", true), ("/a?b=%100", false),
+        ("/a?b=%0", false), ("/a?b=%", false), ("/a?b=%%00", true), ("/a?b=100%", false),
+    ])
+    func percentEncodedNULIsFound(uri: String, expected: Bool) {
+        #expect(uri.utf8.containsPercentEncodedNUL == expected)
+    }
+
+    @Test(arguments: [
+        ("/api/v1/users", "/api/v1/users", [2, 2, 2] as [Int]?),
+        ("/api/v1/users/{id}", "/api/v1/users/42", [2, 2, 2, 1]),
+        ("/api/v1/users/{id}", "/api/v1/users", nil),
+        ("/api/v1/users/{id}", "/api/v1/users/42/x", nil),
+        ("/api/v1/users/:id", "/api/v1/users/42", [2, 2, 2, 1]),
+        ("/docs/**", "/docs/a/b/c", [2, 0]),
+        ("/a/*/c", "/a/b/c", [2, 1, 2]),
+        ("/feeds/{token}.ics", "/feeds/abc.ics", [2, 1]),
+        ("/feeds/{token}.ics", "/feeds/abc.txt", nil),
+        ("/api/v1/incidents/search", "/api/v1/incidents/search", [2, 2, 2, 2]),
+    ])
+    func routePatternsRankLikeTheRouter(pattern: String, path: String, expected: [Int]?) {
+        #expect(RoutePattern.specificity(pattern, path) == expected)
+    }
+
+    @Test(arguments: [("22021", true), ("22P05", true), ("22003", true), ("23505", true), ("23514", true),
+                      ("40001", false), ("42P01", false), ("08006", false), ("XX000", false)])
+    func databaseRefusalsOfTheClientsDataAre4xx(sqlState: String, clients: Bool) {
+        #expect(ErrorMiddleware.isClientData(sqlState) == clients)
+    }
+
+    @Test func aLiteralSegmentWinsOverAParameter() {
+        let list = RouteList()
+        list.value = [
+            RouteDescriptor(method: .get, path: "/api/v1/incidents/search", access: .open),
+            RouteDescriptor(method: .get, path: "/api/v1/incidents/{id}", access: .open),
+            RouteDescriptor(method: .put, path: "/api/v1/incidents/{id}", access: .open),
+            RouteDescriptor(method: .delete, path: "/api/v1/incidents/{id}", access: .open),
+        ]
+        #expect(list.methods(matching: "/api/v1/incidents/search") == ["GET", "HEAD"])
+        #expect(list.methods(matching: "/api/v1/incidents/\(UUID())") == ["GET", "PUT", "DELETE", "HEAD"])
+        #expect(list.methods(matching: "/api/v1/incidents") == [])
+    }
+}

@@ -52,10 +52,31 @@ public enum JSON {
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         guard !data.isEmpty else { throw APIError.badRequest("request body is empty", code: "invalid_json") }
+        if containsEscapedNUL(data) {
+            throw APIError.validation("text must not contain the NUL character (\\u0000)")
+        }
         do {
             return try decoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw apiError(for: error)
+        }
+    }
+
+    /// Whether a JSON text escapes a NUL (`\u0000`), which no column can store. An escaped backslash followed by
+    /// `u0000` is text, not a NUL, so escapes are skipped pairwise.
+    static func containsEscapedNUL(_ data: Data) -> Bool {
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Bool in
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                guard bytes[index] == UInt8(ascii: "\\") else { index += 1; continue }
+                if index + 5 < count, bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "0"),
+                   bytes[index + 3] == UInt8(ascii: "0"), bytes[index + 4] == UInt8(ascii: "0"), bytes[index + 5] == UInt8(ascii: "0") {
+                    return true
+                }
+                index += 2
+            }
+            return false
         }
     }
 

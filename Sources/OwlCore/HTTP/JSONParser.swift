@@ -157,7 +157,10 @@ struct JSONParser {
                         guard (0xDC00...0xDFFF).contains(low) else { throw Failure() }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw Failure() }
+                    guard var unicode = Unicode.Scalar(scalar) else { throw Failure() }
+                    // PostgreSQL's text and jsonb cannot hold NUL: a webhook's alert is kept with the replacement
+                    // character in its place rather than refused (or failing its whole batch) for it.
+                    if unicode == "\0" { unicode = "\u{FFFD}" }
                     out.append(contentsOf: Array(String(Character(unicode)).utf8))
                 default: throw Failure()
                 }

@@ -77,7 +77,7 @@ public struct CursorPage: Sendable, Equatable {
 
     public init(query: Query) throws {
         limit = try query.int("limit", default: OffsetPage.defaultLimit, range: 1...OffsetPage.maximumLimit)
-        if let raw = query["cursor"] {
+        if let raw = try query.typed("cursor", "is not valid") {
             guard let cursor = Cursor(encoded: raw) else { throw APIError.validation("cursor is not valid", field: "cursor") }
             after = cursor
         }
@@ -96,6 +96,13 @@ public struct CursorList<Item: Encodable & Sendable>: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+
+    /// `next_cursor` is always present, null on the last page, as documented.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(items, forKey: .items)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
 }
 
 /// Query-string access that validates as it reads.
@@ -112,6 +119,13 @@ public struct Query: Sendable {
 
     public subscript(_ key: String) -> String? { values[key]?.last.flatMap { $0.isEmpty ? nil : $0 } }
 
+    /// The value of a parameter that must be well-formed when it is given: `?until=` is not the same as no `until`.
+    func typed(_ key: String, _ problem: String) throws -> String? {
+        guard let raw = values[key]?.last else { return nil }
+        guard !raw.isEmpty else { throw APIError.validation("\(key) \(problem)", field: key) }
+        return raw
+    }
+
     /// Every value of a repeated or comma-separated parameter (`?severity=critical,major` or `?severity=a&severity=b`).
     public func list(_ key: String) -> [String] {
         (values[key] ?? []).flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
@@ -119,7 +133,8 @@ public struct Query: Sendable {
     }
 
     public func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw = self[key] else { return value }
+        let problem = "must be an integer in \(range.lowerBound)...\(range.upperBound)"
+        guard let raw = try typed(key, problem) else { return value }
         guard let parsed = Int(raw), range.contains(parsed) else {
             throw APIError.validation("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: key)
         }
@@ -127,7 +142,7 @@ public struct Query: Sendable {
     }
 
     public func time(_ key: String) throws -> Date? {
-        guard let raw = self[key] else { return nil }
+        guard let raw = try typed(key, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z") else { return nil }
         guard let date = Timestamp.parse(raw) else {
             throw APIError.validation("\(key) must be an RFC 3339 time such as 2026-01-31T08:00:00Z", field: key)
         }
@@ -135,7 +150,7 @@ public struct Query: Sendable {
     }
 
     public func uuid(_ key: String) throws -> UUID? {
-        guard let raw = self[key] else { return nil }
+        guard let raw = try typed(key, "must be a UUID") else { return nil }
         guard let id = UUID(uuidString: raw) else { throw APIError.validation("\(key) must be a UUID", field: key) }
         return id
     }

@@ -14,10 +14,12 @@ public struct ServiceApplication {
     public init(definition: ServiceDefinition, platform: Platform, httpClient: HTTPClient) {
         self.platform = platform
         let router = Router(context: OwlRequestContext.self)
+        let registered = RouteList()
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: OwlCORSMiddleware(origins: platform.config.corsOrigins))
         router.add(middleware: MetricsMiddleware(metrics: platform.metrics))
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(routes: registered))
+        router.add(middleware: URLGuardMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: platform.config.bodyLimitBytes))
         router.add(middleware: AuthenticationMiddleware(authenticator: platform.authenticator))
 
@@ -32,6 +34,7 @@ public struct ServiceApplication {
         DocsRoutes(serviceName: definition.displayName, document: definition.openAPIDocument, routes: { documented.value })
             .register(on: owlRouter)
         documented.value = owlRouter.routes
+        registered.value = owlRouter.routes
         self.routes = owlRouter.routes
         self.router = router
     }
@@ -61,12 +64,6 @@ public struct ServiceApplication {
         }
         return application
     }
-}
-
-/// Lets the docs page list the routes registered after it (including itself).
-final class RouteList: @unchecked Sendable {
-    // Written once during composition, before the server starts; read-only afterwards.
-    var value: [RouteDescriptor] = []
 }
 
 extension DatabaseURL {
