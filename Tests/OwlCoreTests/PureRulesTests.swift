@@ -377,6 +377,19 @@ import Testing
         #expect(ErrorMiddleware.isClientData(sqlState) == clients)
     }
 
+    @Test(arguments: [
+        ("q=disk+full", "q", "disk full"), ("q=disk%20full", "q", "disk full"), ("q=a%2Bb", "q", "a+b"),
+        ("q=%zz", "q", "%zz"), ("a=1&q=x%3Dy&b", "q", "x=y"), ("q=caf%C3%A9", "q", "café"), ("q+x=1", "q x", "1"),
+    ])
+    func queryValuesAreFormDecoded(raw: String, key: String, expected: String) {
+        #expect(Query(rawQuery: raw)[key] == expected)
+    }
+
+    @Test func queryListsTakeFormSpaces() {
+        #expect(Query(rawQuery: "severity=critical,+major&severity=info").list("severity") == ["critical", "major", "info"])
+        #expect(Query(rawQuery: "b&a=").list("b") == [])
+    }
+
     @Test func aLiteralSegmentWinsOverAParameter() {
         let list = RouteList()
         list.value = [

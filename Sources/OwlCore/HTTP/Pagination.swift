@@ -109,12 +109,22 @@ public struct CursorList<Item: Encodable & Sendable>: Encodable, Sendable {
 public struct Query: Sendable {
     let values: [String: [String]]
 
-    public init(_ request: Request) {
+    public init(_ request: Request) { self.init(rawQuery: request.uri.query ?? "") }
+
+    /// Decoded as browsers' forms, `URLSearchParams`, Python's and Go's clients encode it: `+` is a space (`%2B` a
+    /// plus), then percent escapes; a malformed escape is kept as written.
+    init(rawQuery: String) {
         var values: [String: [String]] = [:]
-        for (key, value) in request.uri.queryParameters {
-            values[String(key), default: []].append(String(value))
+        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            values[Self.decode(parts[0]), default: []].append(parts.count > 1 ? Self.decode(parts[1]) : "")
         }
         self.values = values
+    }
+
+    static func decode(_ raw: Substring) -> String {
+        let spaced = raw.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
     }
 
     public subscript(_ key: String) -> String? { values[key]?.last.flatMap { $0.isEmpty ? nil : $0 } }
