@@ -385,6 +385,14 @@ import Testing
         #expect(Query(rawQuery: raw)[key] == expected)
     }
 
+    @Test func queryTimesKeepAnOffsetTypedUnencoded() throws {
+        let expected = Timestamp.parse("2026-01-31T08:00:00+01:00")
+        #expect(expected != nil)
+        #expect(try Query(rawQuery: "at=2026-01-31T08:00:00+01:00").time("at") == expected)
+        #expect(try Query(rawQuery: "at=2026-01-31T08:00:00%2B01:00").time("at") == expected)
+        #expect(throws: APIError.self) { try Query(rawQuery: "at=2026-01-31 08:00:00").time("at") }
+    }
+
     @Test func queryListsTakeFormSpaces() {
         #expect(Query(rawQuery: "severity=critical,+major&severity=info").list("severity") == ["critical", "major", "info"])
         #expect(Query(rawQuery: "b&a=").list("b") == [])

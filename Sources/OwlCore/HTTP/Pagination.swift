@@ -153,7 +153,8 @@ public struct Query: Sendable {
 
     public func time(_ key: String) throws -> Date? {
         guard let raw = try typed(key, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z") else { return nil }
-        guard let date = Timestamp.parse(raw) else {
+        // An offset typed unencoded (`+01:00`) arrives as a space; a time has no other place for one.
+        guard let date = Timestamp.parse(raw) ?? Timestamp.parse(raw.replacingOccurrences(of: " ", with: "+")) else {
             throw APIError.validation("\(key) must be an RFC 3339 time such as 2026-01-31T08:00:00Z", field: key)
         }
         return date
