@@ -145,24 +145,24 @@ public struct Query: Sendable {
     public func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         let problem = "must be an integer in \(range.lowerBound)...\(range.upperBound)"
         guard let raw = try typed(key, problem) else { return value }
-        guard let parsed = Int(raw), range.contains(parsed) else {
-            throw APIError.validation("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: key)
-        }
+        guard let parsed = Int(raw), range.contains(parsed) else { throw APIError.validation("\(key) \(problem)", field: key) }
         return parsed
     }
 
     public func time(_ key: String) throws -> Date? {
-        guard let raw = try typed(key, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z") else { return nil }
+        let problem = "must be an RFC 3339 time such as 2026-01-31T08:00:00Z"
+        guard let raw = try typed(key, problem) else { return nil }
         // An offset typed unencoded (`+01:00`) arrives as a space; a time has no other place for one.
         guard let date = Timestamp.parse(raw) ?? Timestamp.parse(raw.replacingOccurrences(of: " ", with: "+")) else {
-            throw APIError.validation("\(key) must be an RFC 3339 time such as 2026-01-31T08:00:00Z", field: key)
+            throw APIError.validation("\(key) \(problem)", field: key)
         }
         return date
     }
 
     public func uuid(_ key: String) throws -> UUID? {
-        guard let raw = try typed(key, "must be a UUID") else { return nil }
-        guard let id = UUID(uuidString: raw) else { throw APIError.validation("\(key) must be a UUID", field: key) }
+        let problem = "must be a UUID"
+        guard let raw = try typed(key, problem) else { return nil }
+        guard let id = UUID(uuidString: raw) else { throw APIError.validation("\(key) \(problem)", field: key) }
         return id
     }
 }

@@ -30,10 +30,8 @@ public struct ServiceApplication {
         TenantConfigRoutes(platform: platform).register(on: owlRouter)
         AuditRoutes(platform: platform).register(on: owlRouter)
         definition.registerRoutes(owlRouter, platform)
-        let documented = RouteList()
-        DocsRoutes(serviceName: definition.displayName, document: definition.openAPIDocument, routes: { documented.value })
+        DocsRoutes(serviceName: definition.displayName, document: definition.openAPIDocument, routes: { registered.value })
             .register(on: owlRouter)
-        documented.value = owlRouter.routes
         registered.value = owlRouter.routes
         self.routes = owlRouter.routes
         self.router = router
