@@ -22,6 +22,12 @@ import Testing
         #expect(definition.openAPIDocument.contains("title: \"NightOwl API\""))
     }
 
+    @Test func everyListPagesThroughToTheEnd() async throws {
+        let app = try await TestApp.make(definition: definition)
+        let problems = try await Conformance.pagingViolations(app, fixtures: NightOwlListFixtures.all)
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
     @Test func seedIsIdempotentAndDemoRecreatesTheTenant() async throws {
         let summary = try await Conformance.seedSummary(definition)
         #expect(summary.tenant == "acme")
@@ -70,5 +76,55 @@ import Testing
             #expect(dry.json["steps"]?.arrayValue?.count == 6, "three tiers, repeated once")
             #expect(dry.json["steps"]?.arrayValue?.first?["notifications"]?.arrayValue?.contains { $0["method"]?.stringValue == "sms" && $0["recipient"]?.stringValue?.hasPrefix("+") == true } == true, "\(dry.text)")
         }
+    }
+}
+
+/// How each of NightOwl's lists gets rows for the paging check: through its own API, or (the outbox) the engine.
+enum NightOwlListFixtures {
+    static let all: [String: ListFixture] = ListFixture.platform.merging([
+        "/api/v1/alerts": ListFixture.posting("/api/v1/webhooks/generic") { index in
+            #"{"title":"Paging check \#(index)","severity":"warning","fingerprint":"paging-\#(index)-\#(UUID())"}"#
+        },
+        "/api/v1/incidents": ListFixture.posting("/api/v1/incidents") { index in
+            #"{"title":"Known problem \#(index)","severity":"major","solution":"Do thing \#(index)"}"#
+        },
+        // Equal ranks: the order must still be total, or offsets skip and repeat rows.
+        "/api/v1/incidents/search": ListFixture.posting("/api/v1/incidents", query: "q=pagination") { index in
+            #"{"title":"Pagination trouble","severity":"major","symptoms":"pagination stalls","solution":"Fix \#(index)"}"#
+        },
+        "/api/v1/runbooks": ListFixture.posting("/api/v1/runbooks") { index in
+            #"{"title":"Runbook \#(index)","content":"1. Look at it"}"#
+        },
+        "/api/v1/services": ListFixture.posting("/api/v1/services") { index in #"{"name":"svc-\#(index)"}"# },
+        "/api/v1/heartbeats": ListFixture.posting("/api/v1/heartbeats") { index in
+            #"{"name":"Watchdog \#(index)","interval_seconds":300}"#
+        },
+        "/api/v1/rosters": ListFixture { context, count in
+            let member = try await context.client.createUser(context.key, "Roster Member")
+            try await ListFixture.posting("/api/v1/rosters") { index in
+                #"{"name":"Roster \#(index)-\#(UUID())","timezone":"UTC","rotation_type":"weekly","handoff_time":"09:00","start_date":"2026-01-05","members":["\#(member)"]}"#
+            }.add(context, count)
+        },
+        "/api/v1/escalation-policies": ListFixture.posting("/api/v1/escalation-policies") { index in
+            ##"{"name":"Policy \##(index)","tiers":[{"timeout_minutes":5,"targets":[{"type":"channel","channel":"#ops"}],"methods":["slack_channel"]}]}"##
+        },
+        "/api/v1/notifications": notifications,
+    ]) { core, _ in core }
+
+    /// Critical alerts under a default policy that pages one person by SMS: the engine queues one message per alert.
+    static let notifications = ListFixture { context, count in
+        let policies = try await context.client.call(.get, "/api/v1/escalation-policies", key: context.key)
+        if policies.json["items"]?.arrayValue?.isEmpty != false {
+            let person = try await context.client.createUser(context.key, "Paged Person", phone: "+4915100000009")
+            let policy = try await context.client.call(.post, "/api/v1/escalation-policies", key: context.key, json: #"""
+                {"name":"Page","is_default":true,"tiers":[{"timeout_minutes":60,"targets":[{"type":"user","user_id":"\#(person)"}],"methods":["sms"]}]}
+                """#)
+            guard policy.status == .created else { throw TestDatabase.SetupError("policy: \(policy.text)") }
+        }
+        try await ListFixture.posting("/api/v1/webhooks/generic") { index in
+            #"{"title":"Outbox paging \#(index)","severity":"critical","fingerprint":"outbox-\#(index)-\#(UUID())"}"#
+        }.add(context, count)
+        let engine = EscalationEngine(database: context.app.database, tenantConfig: context.app.platform.tenantConfig, logger: TestDatabase.logger)
+        _ = try await engine.tick(context.tenant)
     }
 }

@@ -21,6 +21,12 @@ import Testing
         #expect(definition.openAPIDocument.contains("title: \"TicketOwl API\""))
     }
 
+    @Test func everyListPagesThroughToTheEnd() async throws {
+        let app = try await TestApp.make(definition: definition)
+        let problems = try await Conformance.pagingViolations(app, fixtures: ListFixture.platform)
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
     @Test func seedIsIdempotentAndDemoRecreatesTheTenant() async throws {
         let summary = try await Conformance.seedSummary(definition)
         #expect(summary.tenant == "acme")

@@ -35,7 +35,7 @@ extension AlertStore {
               AND (\(page.after?.micros)::bigint IS NULL
                    OR (first_fired_at, id) < (timestamptz 'epoch' + \(page.after?.micros)::bigint * interval '1 microsecond', \(page.after?.id)))
             ORDER BY first_fired_at DESC, id DESC
-            LIMIT \(page.limit + 1)
+            LIMIT \(page.rowsToFetch)
             """, logger: logger)
         var alerts: [Alert] = []
         for try await row in rows { alerts.append(try Self.decode(row)) }

@@ -110,7 +110,7 @@ struct EscalationStore {
             WHERE (\(status)::text IS NULL OR status = \(status)) AND (\(alert)::uuid IS NULL OR alert_id = \(alert))
               AND (\(page.after?.micros)::bigint IS NULL
                    OR (created_at, id) < (timestamptz 'epoch' + \(page.after?.micros)::bigint * interval '1 microsecond', \(page.after?.id)))
-            ORDER BY created_at DESC, id DESC LIMIT \(page.limit)
+            ORDER BY created_at DESC, id DESC LIMIT \(page.rowsToFetch)
             """, logger: logger)
         var result: [OutboxRecord] = []
         for try await row in rows { result.append(try OutboxRecord(row)) }

@@ -27,7 +27,7 @@ struct AuditStore {
               AND (\(filter.until)::timestamptz IS NULL OR created_at < \(filter.until))
               AND (\(page.after?.micros)::bigint IS NULL OR (created_at, id) < (timestamptz 'epoch' + \(page.after?.micros)::bigint * interval '1 microsecond', \(page.after?.id)))
             ORDER BY created_at DESC, id DESC
-            LIMIT \(page.limit + 1)
+            LIMIT \(page.rowsToFetch)
             """, logger: database.logger)
         var entries: [AuditEntry] = []
         for try await (id, actor, actorType, action, resource, resourceID, diff, requestID, ip, created) in rows.decode(

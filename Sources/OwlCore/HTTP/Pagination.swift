@@ -66,9 +66,15 @@ public struct Cursor: Sendable, Equatable {
 }
 
 /// `?limit=&cursor=`: for lists that grow while being read (alerts, audit log).
+///
+/// A store never sees the page's size: it fetches `rowsToFetch` rows, one more than the page shows, and `CursorList`
+/// reads the extra row as "another page exists". (`LIMIT limit` here answered every first page with a null cursor.)
 public struct CursorPage: Sendable, Equatable {
-    public var limit: Int
+    fileprivate var limit: Int
     public var after: Cursor?
+
+    /// The `LIMIT` of a page query: the page's size plus the one row that tells whether another page follows.
+    public var rowsToFetch: Int { limit + 1 }
 
     public init(limit: Int = OffsetPage.defaultLimit, after: Cursor? = nil) {
         self.limit = limit
@@ -89,7 +95,7 @@ public struct CursorList<Item: Encodable & Sendable>: Encodable, Sendable {
     public var items: [Item]
     public var nextCursor: String?
 
-    /// `rows` holds up to `limit + 1` rows: the extra one only says whether another page exists.
+    /// `rows` holds up to `page.rowsToFetch` rows: the extra one only says whether another page exists.
     public init(rows: [Item], page: CursorPage, position: (Item) -> Cursor) {
         items = Array(rows.prefix(page.limit))
         nextCursor = rows.count > page.limit ? items.last.map { position($0).encoded } : nil
