@@ -26,7 +26,7 @@ public enum NightOwlService {
             },
             seed: SampleServices.seed,
             seedDemo: DemoKnowledgeBase.seed,
-            workers: { [EscalationWorker(environment: $0)] }
+            workers: { [NightOwlWorker.make($0)] }
         )
     }
 

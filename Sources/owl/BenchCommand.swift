@@ -118,7 +118,7 @@ struct SearchBench: AsyncParsableCommand {
             }
             guard let tenant = try await TenantStore(database: database).find(slug: slug) else { throw ExitCode(1) }
             return try await APIKeyStore(database: database).create(tenantID: tenant.id, role: .readonly, scopes: [],
-                                                                    description: "bench", expiresAt: Date().addingTimeInterval(3600)).rawKey
+                                                                    description: "bench", expiresAt: WallClock.system.now.addingTimeInterval(3600)).rawKey
         }
         let (requests, port) = (self.requests, self.port)
         let line = try await BenchEnvironment.serving(definition, config: config, logger: logger) { () async throws -> String in

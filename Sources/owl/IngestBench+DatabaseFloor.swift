@@ -16,7 +16,7 @@ extension IngestBench {
             let severity = ["critical", "warning", "info"][n % 3]
             columns.fingerprints.append("bench-\(n)")
             columns.counts.append(1)
-            columns.lastFired.append(Date())
+            columns.lastFired.append(WallClock.system.now)
             columns.severities.append(severity)
             columns.titles.append("Bench alert \(n)")
             columns.descriptions.append("Synthetic alert number \(n)")

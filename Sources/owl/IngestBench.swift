@@ -29,7 +29,7 @@ struct IngestBench: AsyncParsableCommand {
             try await provisioner.drop(slug: slug)
             let created = try await provisioner.create(slug: slug, name: "Ingest benchmark", issueAdminKey: false)
             return try await APIKeyStore(database: database).create(tenantID: created.tenant.id, role: .engineer, scopes: [.webhook],
-                                                                    description: "bench", expiresAt: Date().addingTimeInterval(3600)).rawKey
+                                                                    description: "bench", expiresAt: WallClock.system.now.addingTimeInterval(3600)).rawKey
         }
         let bench = self
         try await BenchEnvironment.serving(definition, config: config, logger: logger) {

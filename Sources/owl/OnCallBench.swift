@@ -27,7 +27,7 @@ struct OnCallBench: AsyncParsableCommand {
             _ = try await provisioner.create(slug: slug, name: "On-call benchmark", issueAdminKey: false)
             guard let tenant = try await TenantStore(database: database).find(slug: slug) else { throw ExitCode(1) }
             return try await APIKeyStore(database: database).create(tenantID: tenant.id, role: .admin, scopes: [], description: "bench",
-                                                                    expiresAt: Date().addingTimeInterval(3600)).rawKey
+                                                                    expiresAt: WallClock.system.now.addingTimeInterval(3600)).rawKey
         }
         let requests = self.requests
         let port = self.port

@@ -60,11 +60,13 @@ struct ServiceRunner {
         let database = Database(client: client, logger: logger)
         let audit = AuditWriter(database: database, logger: logger)
         let metrics = HTTPMetrics(prefix: definition.name)
-        let heartbeat = WorkerHeartbeat()
-        let environment = WorkerEnvironment(database: database, tenantConfig: TenantConfigService(database: database, key: config.encryptionKey),
-                                            http: HTTPClient.shared, config: config, logger: logger, metrics: metrics, heartbeat: heartbeat)
+        let clock = WallClock.system
+        let heartbeat = WorkerHeartbeat(started: clock.now)
+        let environment = WorkerEnvironment(database: database, tenantConfig: TenantConfigService(database: database, key: config.encryptionKey, clock: clock),
+                                            http: HTTPClient.shared, config: config, logger: logger, metrics: metrics, clock: clock,
+                                            heartbeat: heartbeat)
         let workers = definition.workers(environment)
-        let status = WorkerStatusServer.application(config: config, metrics: metrics, heartbeat: heartbeat, logger: logger)
+        let status = WorkerStatusServer.application(config: config, metrics: metrics, heartbeat: heartbeat, logger: logger, clock: clock)
         logger.info("worker started", metadata: ["service": .string(definition.name), "workers": .string("\(workers.count)"),
                                                  "status": .string("http://\(config.metricsHost):\(config.metricsPort)")])
         let group = ServiceGroup(configuration: .init(services: [client, audit, status] + workers, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -9,14 +9,6 @@ import PostgresNIO
 import Testing
 @testable import NightOwl
 
-/// A clock the test moves by hand.
-final class DrivenClock: Sendable {
-    private let value: NIOLockedValueBox<Date>
-    init(_ start: Date) { value = NIOLockedValueBox(start) }
-    var now: Date { value.withLockedValue { $0 } }
-    func advance(to date: Date) { value.withLockedValue { $0 = date } }
-}
-
 /// Three people, a daily roster (Anna primary, Ben secondary today), a three-tier default policy, Twilio credentials
 /// for signatures, and one critical alert.
 struct EscalationScenario: Sendable {
@@ -89,7 +81,7 @@ struct EscalationScenario: Sendable {
                 """#)
             guard configured.status == .ok else { throw TestDatabase.SetupError("config: \(configured.text)") }
         }
-        var sender = LiveNotificationSender(http: HTTPClient.shared, config: f.app.platform.tenantConfig, publicURL: nil)
+        var sender = LiveNotificationSender(http: HTTPClient.shared, config: f.app.platform.tenantConfig, publicURL: nil, clock: .system)
         sender.timeout = .seconds(2)
         return NotificationDispatcher(database: f.app.database, logger: TestDatabase.logger, sender: sender, now: { clock.now })
     }

@@ -95,7 +95,7 @@ final class FakeProviders: Sendable {
                 """#)
         }
         #expect(response.status == .ok, "\(response.text)")
-        var sender = LiveNotificationSender(http: HTTPClient.shared, config: f.app.platform.tenantConfig, publicURL: nil)
+        var sender = LiveNotificationSender(http: HTTPClient.shared, config: f.app.platform.tenantConfig, publicURL: nil, clock: .system)
         sender.timeout = .seconds(1)
         return (f, sender)
     }

@@ -124,7 +124,8 @@ enum NightOwlListFixtures {
         try await ListFixture.posting("/api/v1/webhooks/generic") { index in
             #"{"title":"Outbox paging \#(index)","severity":"critical","fingerprint":"outbox-\#(index)-\#(UUID())"}"#
         }.add(context, count)
-        let engine = EscalationEngine(database: context.app.database, tenantConfig: context.app.platform.tenantConfig, logger: TestDatabase.logger)
+        let engine = EscalationEngine(database: context.app.database, tenantConfig: context.app.platform.tenantConfig, logger: TestDatabase.logger,
+                                      now: { Date() })
         _ = try await engine.tick(context.tenant)
     }
 }

@@ -80,7 +80,7 @@ import Testing
             tasks.addTask { try await group.run() }
             for n in 0..<500 {
                 await writer.record(AuditEntry(actor: "t", actorType: "api_key", action: "bulk.\(n)", resource: "thing", resourceID: nil,
-                                               diff: .object(["n": .number(Double(n))]), requestID: nil, ipAddress: nil), tenant: tenant.slug)
+                                               diff: .object(["n": .number(Double(n))]), requestID: nil, ipAddress: nil, createdAt: Date()), tenant: tenant.slug)
             }
             #expect(await writer.pendingCount == 500)
             await group.triggerGracefulShutdown()

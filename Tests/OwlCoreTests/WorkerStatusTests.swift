@@ -19,9 +19,9 @@ import Testing
         let heartbeat = WorkerHeartbeat(started: start)
         if let lastPass { heartbeat.beat(at: start.addingTimeInterval(lastPass)) }
         let metrics = HTTPMetrics(prefix: "nightowl")
-        metrics.counter("worker_errors_total", labels: [("job", "delivery")]).increment()
+        metrics.counter("job_runs_total", labels: [("job", "delivery"), ("outcome", "failure")]).increment()
         let router = WorkerStatusServer.router(metrics: metrics, heartbeat: heartbeat, staleAfter: 120,
-                                               now: { start.addingTimeInterval(now) })
+                                               clock: WallClock { start.addingTimeInterval(now) })
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(Int(response.status.code) == status)
@@ -30,7 +30,7 @@ import Testing
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains(#"nightowl_worker_errors_total{job="delivery"} 1"#))
+                #expect(String(buffer: response.body).contains(#"nightowl_job_runs_total{job="delivery",outcome="failure"} 1"#))
             }
         }
     }

@@ -16,14 +16,14 @@ public struct TestApp: @unchecked Sendable {
     public var routes: [RouteDescriptor] { app.routes }
 
     public static func make(definition: ServiceDefinition = PlatformOnlyService.definition, database: Database? = nil,
-                            configure: (inout ServiceConfig) -> Void = { _ in }) async throws -> TestApp {
+                            clock: WallClock = .system, configure: (inout ServiceConfig) -> Void = { _ in }) async throws -> TestApp {
         let database = if let database { database } else { try await TestDatabase.database(for: definition) }
         var config = ServiceConfig(serviceName: definition.name, databaseURL: try TestDatabase.url, devMode: false,
                                    logLevel: .critical, logFormat: .text, encryptionKey: SecretKey(bytes: Array(repeating: 7, count: 32))!)
         configure(&config)
         let audit = AuditWriter(database: database, logger: TestDatabase.logger)
         let platform = Platform(config: config, database: database, audit: audit, metrics: HTTPMetrics(prefix: definition.name),
-                                logger: TestDatabase.logger, httpClient: HTTPClient.shared)
+                                logger: TestDatabase.logger, httpClient: HTTPClient.shared, clock: clock)
         return TestApp(app: ServiceApplication(definition: definition, platform: platform, httpClient: HTTPClient.shared), database: database,
                        definition: definition)
     }

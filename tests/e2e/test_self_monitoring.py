@@ -56,6 +56,6 @@ def test_rules_and_dashboard_read_metrics_that_exist(owl, fresh_database, servic
             assert not missing, f"panel {panel['title']!r} reads metrics NightOwl does not export: {missing}"
             checked |= metric_names(target["expr"])
     # Every alerting series of the worker is watched by a rule or a panel.
-    assert {"nightowl_notifications_total", "nightowl_worker_last_run_timestamp_seconds", "nightowl_notification_oldest_overdue_seconds",
-            "nightowl_worker_errors_total", "nightowl_alerts_escalated_total"} <= checked
+    assert {"nightowl_notifications_total", "nightowl_job_last_success_timestamp_seconds", "nightowl_notification_oldest_overdue_seconds",
+            "nightowl_job_runs_total", "nightowl_alerts_escalated_total"} <= checked
     assert not exported("nightowl_not_a_metric", families)

@@ -37,6 +37,6 @@ def test_worker_escalates_a_new_alert_at_once_and_stops_on_acknowledgement(owl, 
     assert samples[("nightowl_notifications_total", frozenset({("provider", "twilio"), ("outcome", "sandboxed")}))] == 2
     assert samples[("nightowl_notifications_total", frozenset({("provider", "twilio"), ("outcome", "failed")}))] == 0
     assert samples[("nightowl_alerts_escalated_total", frozenset({("tier", "1")}))] == 1
-    last_run = samples[("nightowl_worker_last_run_timestamp_seconds", frozenset({("job", "escalation")}))]
+    last_run = samples[("nightowl_job_last_success_timestamp_seconds", frozenset({("job", "escalation")}))]
     assert abs(time.time() - last_run) < 60
     assert samples[("nightowl_notifications_overdue", frozenset())] == 0

@@ -35,13 +35,13 @@ struct AlertRoutes {
     /// Alertmanager webhook (version 4).
     @Sendable func alertmanager(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let body = try await platform.decodeJSONValue(from: request)
-        return try await ingest(try AlertPayloads.alertmanager(body, now: Date()), source: .alertmanager, principal)
+        return try await ingest(try AlertPayloads.alertmanager(body, now: platform.clock.now), source: .alertmanager, principal)
     }
 
     /// Keep alert event(s).
     @Sendable func keep(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let body = try await platform.decodeJSONValue(from: request)
-        return try await ingest(try AlertPayloads.keep(body, now: Date()), source: .keep, principal)
+        return try await ingest(try AlertPayloads.keep(body, now: platform.clock.now), source: .keep, principal)
     }
 
     /// Any JSON with a title; field names can be mapped per API key (`generic_field_mappings` in tenant config).
@@ -52,7 +52,7 @@ struct AlertRoutes {
            let all = try await platform.tenantConfig.setting("generic_field_mappings", tenantID: principal.tenant.id)?.objectValue {
             mapping = all[prefix]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         }
-        return try await ingest(try AlertPayloads.generic(body, mapping: mapping, now: Date()), source: .generic, principal)
+        return try await ingest(try AlertPayloads.generic(body, mapping: mapping, now: platform.clock.now), source: .generic, principal)
     }
 
     /// Every webhook answers with it; written without JSONEncoder, which cost more than the rest of the request (a
@@ -135,7 +135,7 @@ struct AlertRoutes {
         _ = try OwlRouter.authorize(principal, .ingestion(.engineer))
         let parsed: PagerDutyEvents.Parsed
         do {
-            parsed = try PagerDutyEvents.parse(body, now: Date())
+            parsed = try PagerDutyEvents.parse(body, now: platform.clock.now)
         } catch {
             return try Self.invalidEvent(error.errors)
         }

@@ -23,7 +23,7 @@ public struct EscalationEngine: Sendable {
     var metrics = WorkerMetrics.unserved()
 
     public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, publicURL: String? = nil,
-                defaultModes: [String: String] = [:], now: @escaping @Sendable () -> Date = { Date() }) {
+                defaultModes: [String: String] = [:], now: @escaping @Sendable () -> Date) {
         self.defaultModes = defaultModes
         self.database = database
         self.tenantConfig = tenantConfig
@@ -34,31 +34,7 @@ public struct EscalationEngine: Sendable {
 
     var store: EscalationStore { EscalationStore(logger: logger) }
 
-    /// One pass over every tenant; returns how many steps were taken.
-    @discardableResult
-    public func tick() async throws -> Int {
-        var steps = 0
-        for tenant in try await TenantStore(database: database).list() {
-            do {
-                steps += try await tick(tenant)
-            } catch {
-                metrics.failed(.escalation)
-                logger.error("escalation tick failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
-            }
-        }
-        return steps
-    }
-
-    /// When the earliest unfinished escalation step of any tenant is due, so the worker can wake for it on time.
-    public func nextDue() async throws -> Date? {
-        var earliest: Date?
-        for tenant in try await TenantStore(database: database).list() {
-            guard let due = try? await nextDue(tenant) else { continue }
-            if due < (earliest ?? .distantFuture) { earliest = due }
-        }
-        return earliest
-    }
-
+    /// When the tenant's earliest unfinished escalation step is due, so the worker can wake for it on time.
     public func nextDue(_ tenant: Tenant) async throws -> Date? {
         try await database.withTenant(tenant.slug) { connection -> Date? in
             for try await at in try await connection.query("SELECT min(next_at) FROM escalation_state WHERE finished_at IS NULL",

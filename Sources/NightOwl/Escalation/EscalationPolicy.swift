@@ -103,7 +103,7 @@ struct EscalationPolicyInput: Decodable, Sendable {
     }
 
     /// The policy after applying this input to `current` (or to defaults when creating).
-    func applied(to current: EscalationPolicy?) throws -> EscalationPolicy {
+    func applied(to current: EscalationPolicy?, at now: Date) throws -> EscalationPolicy {
         guard let name = try name.map({ try Field.requiredText($0, "name", max: 200) }) ?? current?.name else {
             throw APIError.validation("name is required", field: "name")
         }
@@ -115,7 +115,7 @@ struct EscalationPolicyInput: Decodable, Sendable {
             description: try description.map { try Field.optionalText($0, "description", max: 2_000) } ?? current?.description ?? "",
             severityThreshold: severityThreshold ?? current?.severityThreshold ?? .critical, repeatCount: repeatCount,
             isDefault: isDefault ?? current?.isDefault ?? false, tiers: try EscalationRules.tiers(tiers),
-            createdAt: current?.createdAt ?? Date(), updatedAt: Date())
+            createdAt: current?.createdAt ?? now, updatedAt: now)
     }
 }
 

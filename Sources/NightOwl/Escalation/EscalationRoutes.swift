@@ -7,7 +7,8 @@ import PostgresNIO
 struct EscalationRoutes {
     let platform: Platform
     var store: EscalationStore { EscalationStore(logger: platform.logger) }
-    var now: @Sendable () -> Date = { Date() }
+    /// The platform's clock.
+    func now() -> Date { platform.clock.now }
 
     func register(on routes: OwlRouter) {
         routes.secured(.post, "/api/v1/escalation-policies", .role(.manager), create)
@@ -21,7 +22,7 @@ struct EscalationRoutes {
     }
 
     @Sendable func create(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
-        let policy = try await platform.decode(EscalationPolicyInput.self, from: request).applied(to: nil)
+        let policy = try await platform.decode(EscalationPolicyInput.self, from: request).applied(to: nil, at: now())
         let saved = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) {
             try await store.save(policy, creating: true, on: $0)
         }
@@ -48,7 +49,7 @@ struct EscalationRoutes {
         let input = try await platform.decode(EscalationPolicyInput.self, from: request)
         let (before, after) = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection in
             guard let before = try await store.get(id, lock: true, on: connection) else { throw APIError.notFound("escalation policy") }
-            return (before, try await store.save(try input.applied(to: before), creating: false, on: connection))
+            return (before, try await store.save(try input.applied(to: before, at: now()), creating: false, on: connection))
         }
         await platform.audit(context, principal, action: "escalation_policy.update", resource: "escalation_policy", id: id.uuidString,
                              diff: AuditDiff.between(before, after))

@@ -15,20 +15,12 @@ public struct HandoffNotifier: Sendable {
     var defaultModes: [String: String]
 
     public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, defaultModes: [String: String] = [:],
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date) {
         self.defaultModes = defaultModes
         self.database = database
         self.tenantConfig = tenantConfig
         self.logger = logger
         self.now = now
-    }
-
-    public func runAll() async throws {
-        for tenant in try await TenantStore(database: database).list() {
-            do { _ = try await run(tenant) } catch {
-                logger.error("handoff notices failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
-            }
-        }
     }
 
     /// Queues the notices of handoffs since the last run; returns how many handoffs it announced.

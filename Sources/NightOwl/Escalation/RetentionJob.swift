@@ -13,7 +13,7 @@ public struct RetentionJob: Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
 
-    public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.database = database
         self.tenantConfig = tenantConfig
         self.logger = logger
@@ -23,15 +23,6 @@ public struct RetentionJob: Sendable {
     public struct Result: Sendable, Equatable {
         public var alertsDeleted: Int
         public var auditArchived: Int
-    }
-
-    /// Runs for every tenant whose last run is a day old or more.
-    public func runDue() async throws {
-        for tenant in try await TenantStore(database: database).list() {
-            do { _ = try await run(tenant, force: false) } catch {
-                logger.error("retention failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
-            }
-        }
     }
 
     /// nil when the tenant's run is not due (or another worker holds it).

@@ -1,12 +1,12 @@
 import Foundation
+import NIOConcurrencyHelpers
 import OwlCore
 import Prometheus
 
 /// What the worker tells Prometheus, so that NightOwl itself can be alerted on (`deploy/prometheus/nightowl-rules.yml`):
-/// escalations, every delivery's outcome, messages left waiting, and each job's last good run. Every series is made
-/// here at start, so that a rule over it has data (zeros) before the first event.
+/// escalations, every delivery's outcome and messages left waiting (each job's runs are counted by the shared
+/// `TenantWorker`). Every series is made here at start, so that a rule over it has data (zeros) before the first event.
 struct WorkerMetrics: Sendable {
-    enum Job: String, CaseIterable, Sendable { case escalation, delivery, handoffs, retention, oncallLog = "oncall_log", heartbeats }
     /// A row's outcome: `sent`, `sandboxed`, `retrying` (will be tried again), `failed` (for good).
     static let outcomes = ["sent", "sandboxed", "retrying", "failed"]
     static let providers = ["slack", "mattermost", "twilio", "webhook"]
@@ -17,11 +17,11 @@ struct WorkerMetrics: Sendable {
     private let metrics: HTTPMetrics
     private let notifications: [String: [String: Counter]]
     private let slackMessages: [SlackMessage: Counter]
-    private let lastRun: [Job: Gauge]
-    private let errors: [Job: Counter]
-    /// Messages due for more than a minute and not being sent, and how long the oldest of them has waited.
-    let overdue: Gauge
-    let oldestOverdue: Gauge
+    /// Messages due for more than a minute and not being sent, and how long the oldest of them has waited, over
+    /// every tenant (each tenant's last reading is kept, and the gauges show their sum and maximum).
+    private let overdue: Gauge
+    private let oldestOverdue: Gauge
+    private let overdueByTenant = NIOLockedValueBox<[String: (count: Int, oldest: TimeInterval)]>([:])
 
     init(_ metrics: HTTPMetrics) {
         self.metrics = metrics
@@ -35,14 +35,6 @@ struct WorkerMetrics: Sendable {
         slackMessages = Dictionary(uniqueKeysWithValues: SlackMessage.allCases.map {
             ($0, metrics.counter("slack_notifications_total", labels: [("type", $0.rawValue)]))
         })
-        var lastRun: [Job: Gauge] = [:]
-        var errors: [Job: Counter] = [:]
-        for job in Job.allCases {
-            lastRun[job] = metrics.gauge("worker_last_run_timestamp_seconds", labels: [("job", job.rawValue)])
-            errors[job] = metrics.counter("worker_errors_total", labels: [("job", job.rawValue)])
-        }
-        self.lastRun = lastRun
-        self.errors = errors
         overdue = metrics.gauge("notifications_overdue")
         oldestOverdue = metrics.gauge("notification_oldest_overdue_seconds")
         // Tier 1 always exists; further tiers appear as they are paged.
@@ -64,7 +56,13 @@ struct WorkerMetrics: Sendable {
         slackMessages[kind]?.increment(by: count)
     }
 
-    func ran(_ job: Job, at instant: Date = Date()) { lastRun[job]?.set(instant.timeIntervalSince1970) }
-
-    func failed(_ job: Job) { errors[job]?.increment() }
+    /// One tenant's overdue messages as the worker last counted them.
+    func overdue(_ tenant: TenantSlug, count: Int, oldest: TimeInterval) {
+        let all = overdueByTenant.withLockedValue { readings in
+            readings[tenant.value] = (count, oldest)
+            return Array(readings.values)
+        }
+        overdue.set(Double(all.reduce(0) { $0 + $1.count }))
+        oldestOverdue.set(all.map(\.oldest).max() ?? 0)
+    }
 }

@@ -61,7 +61,7 @@ public struct Heartbeat: Sendable, Equatable, Encodable {
         try c.encode(severity, forKey: .severity)
         try c.encode(service, forKey: .service)
         try c.encode(enabled, forKey: .enabled)
-        try c.encode(status(at: Date()).rawValue, forKey: .status)
+        try c.encode(status(at: try encoder.instant()).rawValue, forKey: .status)
         try c.encode(lastPingAt, forKey: .lastPingAt)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)

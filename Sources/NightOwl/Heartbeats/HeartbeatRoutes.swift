@@ -6,7 +6,8 @@ import OwlCore
 /// any key of the tenant, `webhook`-scoped ones included (Alertmanager's Watchdog can post its webhook straight to it).
 struct HeartbeatRoutes {
     let platform: Platform
-    var now: @Sendable () -> Date = { Date() }
+    /// The platform's clock.
+    func now() -> Date { platform.clock.now }
     var store: HeartbeatStore { HeartbeatStore(logger: platform.logger) }
 
     func register(on routes: OwlRouter) {
@@ -21,14 +22,14 @@ struct HeartbeatRoutes {
     @Sendable func list(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let page = try OffsetPage(query: Query(request))
         let (items, total) = try await platform.database.withTenant(principal.tenant.slug) { try await store.list(page: page, on: $0) }
-        return try JSON.response(OffsetList(items: items, total: total, page: page))
+        return try JSON.response(OffsetList(items: items, total: total, page: page), now: now())
     }
 
     @Sendable func create(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let fields = try await platform.decode(HeartbeatInput.self, from: request).applied(to: nil)
         let heartbeat = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { try await store.save(nil, fields, on: $0) }
         await platform.audit(context, principal, action: "heartbeat.create", resource: "heartbeat", id: heartbeat.id.uuidString, diff: .from(heartbeat))
-        return try JSON.response(heartbeat, status: .created)
+        return try JSON.response(heartbeat, status: .created, now: now())
     }
 
     @Sendable func get(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
@@ -36,7 +37,7 @@ struct HeartbeatRoutes {
         guard let heartbeat = try await platform.database.withTenant(principal.tenant.slug, { try await store.get(id, on: $0) }) else {
             throw APIError.notFound("heartbeat")
         }
-        return try JSON.response(heartbeat)
+        return try JSON.response(heartbeat, now: now())
     }
 
     @Sendable func update(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
@@ -47,7 +48,7 @@ struct HeartbeatRoutes {
             return (before, try await store.save(id, try input.applied(to: before), on: connection))
         }
         await platform.audit(context, principal, action: "heartbeat.update", resource: "heartbeat", id: id.uuidString, diff: AuditDiff.between(before, after))
-        return try JSON.response(after)
+        return try JSON.response(after, now: now())
     }
 
     @Sendable func delete(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {

@@ -94,15 +94,10 @@ public struct HeartbeatMonitor: Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
 
-    public init(database: Database, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: Database, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.database = database
         self.logger = logger
         self.now = now
-    }
-
-    /// Every tenant; one that fails does not stop the others (the first failure is thrown at the end).
-    public func runAll() async throws {
-        try await EveryTenant.run(database, logger: logger, failure: "heartbeat check failed") { _ = try await run($0) }
     }
 
     public func run(_ tenant: Tenant) async throws -> [Heartbeat] {

@@ -1,4 +1,5 @@
 import Foundation
+import OwlCore
 import Logging
 import PostgresNIO
 
@@ -76,7 +77,8 @@ enum DemoKnowledgeBase {
     @Sendable static func seed(_ connection: PostgresConnection, _ logger: Logger) async throws {
         try await SampleServices.seed(connection, logger)
         try await RunbookTemplate.install(connection, logger)
-        try await DemoRosters.seed(connection, logger)
+        // Demo data is laid around the moment it is made; seeding is a command, so it reads the system clock.
+        try await DemoRosters.seed(connection, logger, now: WallClock.system.now)
         let runbooks = RunbookStore(logger: logger)
         let incidents = IncidentStore(logger: logger)
         for topic in topics {

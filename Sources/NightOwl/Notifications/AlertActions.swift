@@ -58,7 +58,7 @@ struct AlertActions {
             if case .resolve(let notes?) = action { diff = .object(["notes": .string(notes)]) }
             await platform.audit.record(AuditEntry(actor: actor, actorType: actorType, action: action.auditAction,
                                                    resource: "alert", resourceID: id.uuidString, diff: diff, requestID: context.requestID,
-                                                   ipAddress: context.remoteAddress), tenant: tenant.slug)
+                                                   ipAddress: context.remoteAddress, createdAt: platform.clock.now), tenant: tenant.slug)
         }
         return changed.count
     }

@@ -12,6 +12,7 @@ struct LiveNotificationSender: NotificationSender {
     let config: TenantConfigService
     /// Public base URL for Twilio's callbacks when the tenant sets none.
     let publicURL: String?
+    let clock: WallClock
     var timeout: TimeAmount = .seconds(10)
 
     func send(_ bundle: OutboundBundle, tenant: Tenant) async -> DeliveryOutcome {
@@ -185,7 +186,7 @@ struct LiveNotificationSender: NotificationSender {
         let secret = try await config.secret("webhook_signing_secret", tenantID: tenant.id)
         let events = bundle.payloads.compactMap { $0.objectValue?["webhook"] }
         let body = (events.count == 1 ? events[0] : .object(["event": "alert.escalated.batch", "events": .array(events)])).jsonText()
-        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let timestamp = String(Int(clock.now.timeIntervalSince1970))
         var request = HTTPClientRequest(url: bundle.recipient)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -45,7 +45,7 @@ public struct NotificationDispatcher: Sendable {
     static let maxAttempts = 5
     static let lease: TimeInterval = 120
 
-    init(database: Database, logger: Logger, sender: any NotificationSender, now: @escaping @Sendable () -> Date = { Date() }) {
+    init(database: Database, logger: Logger, sender: any NotificationSender, now: @escaping @Sendable () -> Date) {
         self.database = database
         self.logger = logger
         self.sender = sender
@@ -60,18 +60,6 @@ public struct NotificationDispatcher: Sendable {
 
     static func interval(for method: NotificationMethod) -> TimeInterval {
         method == .sms || method == .phone ? personalInterval : channelInterval
-    }
-
-    @discardableResult
-    public func drain() async throws -> Int {
-        var sent = 0
-        for tenant in try await TenantStore(database: database).list() {
-            do { sent += try await drain(tenant) } catch {
-                metrics.failed(.delivery)
-                logger.error("notification delivery failed", metadata: ["tenant": .string(tenant.slug.value), "error": .string("\(error)")])
-            }
-        }
-        return sent
     }
 
     public func drain(_ tenant: Tenant) async throws -> Int {
@@ -89,22 +77,9 @@ public struct NotificationDispatcher: Sendable {
         }
     }
 
-    /// Messages due for more than `grace` and still not sent (pending, or leased by a worker whose lease ran out), over
-    /// every tenant, and how long the oldest has been due: a stuck or starved worker shows here before anyone misses
-    /// a page. Rows a rate limit holds back are not due yet, so they do not count.
-    public func overdue(grace: TimeInterval = 60) async throws -> (count: Int, oldest: TimeInterval) {
-        let instant = now()
-        var total = 0
-        var oldest: TimeInterval = 0
-        for tenant in try await TenantStore(database: database).list() {
-            let (count, first) = try await overdue(tenant, grace: grace, at: instant)
-            total += count
-            if let first { oldest = max(oldest, instant.timeIntervalSince(first)) }
-        }
-        return (total, oldest)
-    }
-
-    /// One tenant's overdue messages, and when the oldest fell due.
+    /// One tenant's messages due for more than `grace` and still not sent (pending, or leased by a worker whose lease
+    /// ran out), and when the oldest fell due: a stuck or starved worker shows here before anyone misses a page. Rows a
+    /// rate limit holds back are not due yet, so they do not count.
     func overdue(_ tenant: Tenant, grace: TimeInterval = 60, at instant: Date) async throws -> (count: Int, firstDue: Date?) {
         try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { connection -> (Int, Date?) in
             var result: (Int, Date?) = (0, nil)

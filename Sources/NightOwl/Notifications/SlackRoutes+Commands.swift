@@ -64,7 +64,7 @@ extension SlackRoutes {
 
     func onCall(_ name: String?, tenant: Tenant) async throws -> [SlackCommandReplies.OnCall] {
         let instant = now()
-        let views = OnCallRoutes(platform: platform, now: now)
+        let views = OnCallRoutes(platform: platform)
         return try await platform.database.withTenant(tenant.slug) { connection in
             var answers: [SlackCommandReplies.OnCall] = []
             for roster in try await rosters(name, on: connection) {
@@ -79,7 +79,7 @@ extension SlackRoutes {
 
     func schedule(_ name: String?, tenant: Tenant) async throws -> [(name: String, shifts: [SlackCommandReplies.Shift])] {
         let window = DateInterval(start: now(), duration: Double(Self.scheduleDays) * 86_400)
-        let views = OnCallRoutes(platform: platform, now: now)
+        let views = OnCallRoutes(platform: platform)
         return try await platform.database.withTenant(tenant.slug) { connection in
             var result: [(name: String, shifts: [SlackCommandReplies.Shift])] = []
             for roster in try await rosters(name, on: connection).prefix(5) {

@@ -73,7 +73,7 @@ extension SlackRoutes {
         await platform.audit.record(AuditEntry(actor: member.email, actorType: "slack", action: "incident.create", resource: "incident",
                                                resourceID: incident.id.uuidString,
                                                diff: .object(["title": .string(incident.title), "alert_id": .string(modal.alertID.uuidString)]),
-                                               requestID: context.requestID, ipAddress: context.remoteAddress), tenant: tenant.slug)
+                                               requestID: context.requestID, ipAddress: context.remoteAddress, createdAt: now()), tenant: tenant.slug)
         if let url = modal.responseURL {
             try await callSlackNow(.respond(url), body: SlackKnowledgeModal.promptAnswered("📚 Added to the knowledge base: \(incident.title)"),
                                    alert: modal.alertID, slackUser: slackUser, tenant: tenant, key: "slack-kb-added:\(incident.id)")
@@ -108,7 +108,7 @@ extension SlackRoutes {
                 enrichment_source = 'slack' WHERE id = \(alert.id)
             """, logger: platform.logger)
         try await connection.query("SELECT slack_follow_up(\(alert.id))", logger: platform.logger)
-        let note = SlackThreadNote(event: .known, at: Date(), entry: incident.title).json.jsonText()
+        let note = SlackThreadNote(event: .known, at: now(), entry: incident.title).json.jsonText()
         try await connection.query("""
             SELECT slack_thread_note(\(alert.id), \(note)::jsonb || jsonb_build_object('by', slack_actor(\(actor))), 'known')
             """, logger: platform.logger)
@@ -172,7 +172,7 @@ extension SlackRoutes {
     }
 
     private func liveCall(_ call: DirectCall, body: JSONValue, tenant: Tenant) async throws -> DeliveryOutcome {
-        var sender = LiveNotificationSender(http: platform.httpClient, config: platform.tenantConfig, publicURL: nil)
+        var sender = LiveNotificationSender(http: platform.httpClient, config: platform.tenantConfig, publicURL: nil, clock: platform.clock)
         sender.timeout = .seconds(2)
         let base = try await sender.setting("slack_api_url", tenant) ?? "https://slack.com/api"
         switch call {

@@ -10,7 +10,8 @@ import OwlCore
 /// refused); otherwise 403.
 struct SlackRoutes {
     let platform: Platform
-    var now: @Sendable () -> Date = { Date() }
+    /// The platform's clock.
+    func now() -> Date { platform.clock.now }
 
     func register(on routes: OwlRouter) {
         routes.signed(.post, "/api/v1/slack/interactions", interactions)

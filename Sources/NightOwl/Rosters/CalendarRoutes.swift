@@ -10,7 +10,8 @@ struct CalendarRoutes {
     let platform: Platform
     let oncall: OnCallRoutes
     var store: RosterStore { RosterStore(logger: platform.logger) }
-    var now: @Sendable () -> Date = { Date() }
+    /// The platform's clock.
+    func now() -> Date { platform.clock.now }
 
     /// The default window of a feed: the past 30 and the next 90 days.
     static let defaultDays = (-30, 90)

@@ -17,7 +17,7 @@ enum DemoRosters {
         ("dana@acme.example", "Dana Brooks", "America/New_York", "+12125550104"),
     ]
 
-    @Sendable static func seed(_ connection: PostgresConnection, _ logger: Logger, now: Date = Date()) async throws {
+    @Sendable static func seed(_ connection: PostgresConnection, _ logger: Logger, now: Date) async throws {
         var ids: [String: UUID] = [:]
         for person in people {
             let rows = try await connection.query("""

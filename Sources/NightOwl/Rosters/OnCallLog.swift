@@ -103,15 +103,10 @@ public struct OnCallRecorder: Sendable {
     let now: @Sendable () -> Date
     static let catchUp: TimeInterval = 366 * 86_400
 
-    public init(database: Database, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: Database, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.database = database
         self.logger = logger
         self.now = now
-    }
-
-    /// Every tenant; one that fails does not stop the others (the first failure is thrown at the end).
-    public func runAll() async throws {
-        try await EveryTenant.run(database, logger: logger, failure: "recording who is on call failed") { try await run($0) }
     }
 
     public func run(_ tenant: Tenant) async throws {

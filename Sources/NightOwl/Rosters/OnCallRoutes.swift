@@ -7,8 +7,8 @@ import PostgresNIO
 struct OnCallRoutes {
     let platform: Platform
     var store: RosterStore { RosterStore(logger: platform.logger) }
-    /// The clock; tests set it.
-    var now: @Sendable () -> Date = { Date() }
+    /// The platform's clock.
+    func now() -> Date { platform.clock.now }
 
     static let maximumScheduleDays = 366
 

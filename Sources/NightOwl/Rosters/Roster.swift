@@ -53,7 +53,7 @@ public struct Roster: Sendable, Equatable, Encodable {
         try c.encode(startDate.description, forKey: .startDate)
         try c.encode(endDate?.description, forKey: .endDate)
         try c.encode(isFollowTheSun, forKey: .isFollowTheSun)
-        try c.encode(isActive(at: Date()), forKey: .isActive)
+        try c.encode(isActive(at: try encoder.instant()), forKey: .isActive)
         if let coverageStart, let coverageEnd {
             try c.encode(["start": coverageStart.description, "end": coverageEnd.description], forKey: .coverage)
         } else {

@@ -8,6 +8,7 @@ import PostgresNIO
 struct RosterRoutes {
     let platform: Platform
     var store: RosterStore { RosterStore(logger: platform.logger) }
+    func now() -> Date { platform.clock.now }
 
     func register(on routes: OwlRouter) {
         routes.secured(.post, "/api/v1/rosters", .role(.manager), create)
@@ -42,18 +43,18 @@ struct RosterRoutes {
             return roster
         }
         await platform.audit(context, principal, action: "roster.create", resource: "roster", id: roster.id.uuidString, diff: .from(roster))
-        return try JSON.response(roster, status: .created)
+        return try JSON.response(roster, status: .created, now: now())
     }
 
     /// Top-level rosters with members, sub-rosters and `is_active`.
     @Sendable func list(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let page = try OffsetPage(query: Query(request))
         let (items, total) = try await platform.database.withTenant(principal.tenant.slug) { try await store.list(page: page, on: $0) }
-        return try JSON.response(OffsetList(items: items, total: total, page: page))
+        return try JSON.response(OffsetList(items: items, total: total, page: page), now: now())
     }
 
     @Sendable func get(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
-        try JSON.response(try await roster(context, principal))
+        try JSON.response(try await roster(context, principal), now: now())
     }
 
     /// Changes the settings given. Members go through `/members`.
@@ -67,7 +68,7 @@ struct RosterRoutes {
             return (before, after)
         }
         await platform.audit(context, principal, action: "roster.update", resource: "roster", id: id.uuidString, diff: AuditDiff.between(before, after))
-        return try JSON.response(after)
+        return try JSON.response(after, now: now())
     }
 
     /// Deletes a roster with its members, overrides and sub-rosters; services it covered lose their roster. Refused
@@ -176,7 +177,7 @@ struct RosterRoutes {
     @Sendable func overrides(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
         let query = Query(request)
-        let from = try query.time("from") ?? Date()
+        let from = try query.time("from") ?? now()
         let to = try query.time("to") ?? .distantFuture
         guard to > from else { throw APIError.validation("to must be after from", field: "to") }
         let items = try await platform.database.withTenant(principal.tenant.slug) { connection in

@@ -17,7 +17,7 @@ struct APIKeyRoutes {
         let input = try await platform.decode(CreateAPIKeyRequest.self, from: request)
         let description = (input.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard description.count <= 500 else { throw APIError.validation("description must be at most 500 characters", field: "description") }
-        if let expires = input.expiresAt, expires <= Date() { throw APIError.validation("expires_at must be in the future", field: "expires_at") }
+        if let expires = input.expiresAt, expires <= platform.clock.now { throw APIError.validation("expires_at must be in the future", field: "expires_at") }
         let issued = try await store.create(tenantID: principal.tenant.id, role: input.role, scopes: Array(Set(input.scopes ?? [])),
                                             description: description, expiresAt: input.expiresAt)
         await platform.audit(context, principal, action: "api_key.create", resource: "api_key", id: issued.key.id.uuidString,

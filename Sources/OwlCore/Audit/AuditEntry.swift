@@ -14,7 +14,7 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var createdAt: Date
 
     public init(id: UUID = .random(), actor: String, actorType: String, action: String, resource: String, resourceID: String?,
-                diff: JSONValue?, requestID: String?, ipAddress: String?, createdAt: Date = Date()) {
+                diff: JSONValue?, requestID: String?, ipAddress: String?, createdAt: Date) {
         self.id = id
         self.actor = actor
         self.actorType = actorType

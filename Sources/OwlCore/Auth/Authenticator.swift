@@ -15,8 +15,10 @@ public struct Authenticator: Sendable {
     let lastUsed: LastUsedTracker
     let keyCache: APIKeyCache
     let logger: Logger
+    let clock: WallClock
 
-    public init(database: Database, oidc: OIDCVerifier?, devMode: Bool, logger: Logger) {
+    public init(database: Database, oidc: OIDCVerifier?, devMode: Bool, logger: Logger, clock: WallClock) {
+        self.clock = clock
         apiKeys = APIKeyStore(database: database)
         tenants = TenantStore(database: database)
         users = UserStore(database: database)
@@ -67,7 +69,7 @@ public struct Authenticator: Sendable {
         } else {
             found = nil
         }
-        guard let found, found.key.expiresAt.map({ $0 > Date() }) ?? true else {
+        guard let found, found.key.expiresAt.map({ $0 > clock.now }) ?? true else {
             throw APIError.unauthorized("invalid, expired or revoked API key")
         }
         let key = found.key

@@ -31,11 +31,14 @@ public struct OIDCClaims: JWTPayload {
         try c.encode(all)
     }
 
-    /// Signature checks happen before this; `verify` covers time. Issuer and audience are checked by `OIDCVerifier`.
-    public func verify(using algorithm: some JWTAlgorithm) async throws {
-        // A minute of leeway for clock skew between the issuer and this server.
-        try expiration.verifyNotExpired(currentDate: Date().addingTimeInterval(-60))
-        try notBefore?.verifyNotBefore(currentDate: Date().addingTimeInterval(60))
+    /// jwt-kit calls this after the signature check; it has no clock, so `OIDCVerifier` checks time (`verifyTime`),
+    /// issuer and audience itself.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    /// `exp` and `nbf` at `now`, with a minute of leeway for clock skew between the issuer and this server.
+    public func verifyTime(at now: Date) throws {
+        try expiration.verifyNotExpired(currentDate: now.addingTimeInterval(-60))
+        try notBefore?.verifyNotBefore(currentDate: now.addingTimeInterval(60))
     }
 
     public func string(_ claim: String) -> String? {
@@ -57,7 +60,10 @@ public actor OIDCVerifier {
     private var knownKeyIDs: Set<String> = []
     private var lastFetch: ContinuousClock.Instant?
 
-    public init(settings: OIDCSettings, httpClient: HTTPClient, logger: Logger) {
+    let clock: WallClock
+
+    public init(settings: OIDCSettings, httpClient: HTTPClient, logger: Logger, clock: WallClock) {
+        self.clock = clock
         self.settings = settings
         self.httpClient = httpClient
         self.logger = logger
@@ -77,6 +83,7 @@ public actor OIDCVerifier {
         } catch {
             throw .invalidToken(Self.describe(error))
         }
+        do { try claims.verifyTime(at: clock.now) } catch { throw .invalidToken(Self.describe(error)) }
         guard claims.issuer.value == settings.issuer else { throw .invalidToken("issuer does not match") }
         do { try claims.audience.verifyIntendedAudience(includes: settings.audience) } catch {
             throw .invalidToken("audience does not match")

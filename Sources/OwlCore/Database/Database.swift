@@ -29,7 +29,29 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` in a transaction on the `public` schema; rolls back when `body` throws and rethrows its error unchanged.
+    ///
+    /// A transaction that PostgreSQL aborts with a serialization failure or a deadlock (SQLSTATE class 40) is run again
+    /// from the start, up to `Self.conflictRetries` more times, after a short randomised pause: such an abort says only
+    /// that another transaction won, and the same work succeeds on a second try. `body` must therefore keep its effects
+    /// inside the transaction (anything it does outside happens once per try).
     public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await transactionOnce(body)
+            } catch where PostgresErrorCode.isTransactionConflict(error) && attempt < Self.conflictRetries {
+                attempt += 1
+                logger.notice("transaction aborted by a concurrent one; trying again",
+                              metadata: ["sqlstate": .string(PostgresErrorCode.code(of: error) ?? ""), "attempt": .stringConvertible(attempt)])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...20) * attempt))
+            }
+        }
+    }
+
+    /// How often a transaction aborted by a class-40 error is tried again.
+    public static let conflictRetries = 3
+
+    private func transactionOnce<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             try await connection.query("BEGIN", logger: logger)
             let result: T
@@ -82,4 +104,7 @@ public enum PostgresErrorCode {
     }
     public static func isUniqueViolation(_ error: any Error) -> Bool { code(of: error) == "23505" }
     public static func isForeignKeyViolation(_ error: any Error) -> Bool { code(of: error) == "23503" }
+    /// Serialization failure (40001), deadlock (40P01) and the rest of class 40: the transaction lost to another and
+    /// may be run again.
+    public static func isTransactionConflict(_ error: any Error) -> Bool { code(of: error)?.hasPrefix("40") == true }
 }

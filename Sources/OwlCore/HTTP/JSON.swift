@@ -3,7 +3,9 @@ import Hummingbird
 
 /// JSON encoding and strict decoding shared by every route. Keys are spelled out in each type's `CodingKeys`.
 public enum JSON {
-    public static let encoder: JSONEncoder = {
+    public static let encoder = makeEncoder()
+
+    static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
@@ -11,7 +13,7 @@ public enum JSON {
         }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }()
+    }
 
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
@@ -37,6 +39,14 @@ public enum JSON {
             headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data))
         )
+    }
+
+    /// A response whose values depend on the instant they are encoded at (`Encoder.instant()`).
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, now: Date) throws -> Response {
+        let encoder = makeEncoder()
+        encoder.userInfo[.owlNow] = now
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
     /// Decodes a request body, turning every decoding failure into a 400/422 `APIError` that names the field.

@@ -16,7 +16,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [String: JSONValue] = [
-            "time": .string(Timestamp.format(Date())),
+            "time": .string(Timestamp.format(WallClock.system.now)),
             "level": .string(event.level.rawValue),
             "msg": .string(event.message.description),
             "logger": .string(label),

@@ -13,24 +13,28 @@ public struct Platform: Sendable {
     public let tenantConfig: TenantConfigService
     public let logger: Logger
     public let startedAt: Date
+    /// Every "now" of the service's handlers and jobs.
+    public let clock: WallClock
     public let version: String
     public let authenticator: Authenticator
     /// For calls a request must make itself (a Slack modal's trigger expires before a worker could use it).
     public let httpClient: HTTPClient
 
     public init(config: ServiceConfig, database: Database, audit: AuditWriter, metrics: HTTPMetrics, logger: Logger,
-                httpClient: HTTPClient = .shared, version: String = OwlVersion.current, startedAt: Date = Date()) {
+                httpClient: HTTPClient = .shared, version: String = OwlVersion.current, clock: WallClock = .system,
+                startedAt: Date? = nil) {
+        self.clock = clock
         self.config = config
         self.database = database
         self.audit = audit
         self.metrics = metrics
-        self.tenantConfig = TenantConfigService(database: database, key: config.encryptionKey)
+        self.tenantConfig = TenantConfigService(database: database, key: config.encryptionKey, clock: clock)
         self.logger = logger
-        self.startedAt = startedAt
+        self.startedAt = startedAt ?? clock.now
         self.version = version
         self.httpClient = httpClient
-        let oidc = config.oidc.map { OIDCVerifier(settings: $0, httpClient: httpClient, logger: logger) }
-        self.authenticator = Authenticator(database: database, oidc: oidc, devMode: config.devMode, logger: logger)
+        let oidc = config.oidc.map { OIDCVerifier(settings: $0, httpClient: httpClient, logger: logger, clock: clock) }
+        self.authenticator = Authenticator(database: database, oidc: oidc, devMode: config.devMode, logger: logger, clock: clock)
     }
 
     /// Decodes a JSON body under the configured size limit.
@@ -56,7 +60,7 @@ public struct Platform: Sendable {
                       id: String?, diff: JSONValue? = nil) async {
         await audit.record(AuditEntry(actor: principal.actor, actorType: principal.method.rawValue, action: action,
                                       resource: resource, resourceID: id, diff: diff, requestID: context.requestID,
-                                      ipAddress: context.remoteAddress), tenant: principal.tenant.slug)
+                                      ipAddress: context.remoteAddress, createdAt: clock.now), tenant: principal.tenant.slug)
     }
 }
 

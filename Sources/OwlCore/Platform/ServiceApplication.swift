@@ -57,7 +57,7 @@ public struct ServiceApplication {
         application.addServices(client, audit)
         if withWorkers {
             let environment = WorkerEnvironment(database: database, tenantConfig: platform.tenantConfig, http: httpClient, config: config,
-                                                logger: logger, metrics: platform.metrics)
+                                                logger: logger, metrics: platform.metrics, clock: platform.clock)
             for worker in definition.workers(environment) { application.addServices(worker) }
         }
         return application

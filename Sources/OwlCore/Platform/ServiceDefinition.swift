@@ -14,16 +14,18 @@ public struct WorkerEnvironment: Sendable {
     public var logger: Logger
     public var metrics: HTTPMetrics
     public var heartbeat: WorkerHeartbeat
+    public var clock: WallClock
 
     public init(database: Database, tenantConfig: TenantConfigService, http: HTTPClient, config: ServiceConfig, logger: Logger,
-                metrics: HTTPMetrics, heartbeat: WorkerHeartbeat = WorkerHeartbeat()) {
+                metrics: HTTPMetrics, clock: WallClock, heartbeat: WorkerHeartbeat? = nil) {
+        self.clock = clock
         self.database = database
         self.tenantConfig = tenantConfig
         self.http = http
         self.config = config
         self.logger = logger
         self.metrics = metrics
-        self.heartbeat = heartbeat
+        self.heartbeat = heartbeat ?? WorkerHeartbeat(started: clock.now)
     }
 }
 

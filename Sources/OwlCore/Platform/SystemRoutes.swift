@@ -51,7 +51,7 @@ struct SystemRoutes {
         let latency = await platform.database.ping()
         return try JSON.response(Status(
             service: platform.config.serviceName, version: platform.version,
-            uptimeSeconds: Int(Date().timeIntervalSince(platform.startedAt)), startedAt: platform.startedAt,
+            uptimeSeconds: Int(platform.clock.now.timeIntervalSince(platform.startedAt)), startedAt: platform.startedAt,
             database: latency == nil ? "down" : "up", databaseLatencyMs: latency?.milliseconds))
     }
 

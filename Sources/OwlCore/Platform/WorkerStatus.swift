@@ -9,15 +9,15 @@ public final class WorkerHeartbeat: Sendable {
     private let last: Mutex<Date?>
     private let started: Date
 
-    public init(started: Date = Date()) {
+    public init(started: Date) {
         self.started = started
         last = Mutex(nil)
     }
 
-    public func beat(at instant: Date = Date()) { last.withLock { $0 = instant } }
+    public func beat(at instant: Date) { last.withLock { $0 = instant } }
 
     /// Seconds since the last pass (since start before the first one).
-    public func age(at instant: Date = Date()) -> TimeInterval {
+    public func age(at instant: Date) -> TimeInterval {
         instant.timeIntervalSince(last.withLock { $0 } ?? started)
     }
 }
@@ -26,10 +26,10 @@ public final class WorkerHeartbeat: Sendable {
 /// orchestrator's liveness probe: 503 once the loop has not finished a pass for `staleAfter`).
 public enum WorkerStatusServer {
     public static func router(metrics: HTTPMetrics, heartbeat: WorkerHeartbeat, staleAfter: TimeInterval,
-                              now: @escaping @Sendable () -> Date = { Date() }) -> Router<BasicRequestContext> {
+                              clock: WallClock) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ -> Response in
-            let age = heartbeat.age(at: now())
+            let age = heartbeat.age(at: clock.now)
             let stale = age > staleAfter
             let body = JSONValue.object(["status": .string(stale ? "stalled" : "ok"), "last_pass_seconds_ago": .number(age.rounded(.down))])
             return Response(status: stale ? .serviceUnavailable : .ok, headers: [.contentType: "application/json"],
@@ -43,8 +43,8 @@ public enum WorkerStatusServer {
     }
 
     public static func application(config: ServiceConfig, metrics: HTTPMetrics, heartbeat: WorkerHeartbeat,
-                                   logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(metrics: metrics, heartbeat: heartbeat, staleAfter: staleAfter(pollSeconds: config.workerPollSeconds)),
+                                   logger: Logger, clock: WallClock) -> some ApplicationProtocol {
+        Application(router: router(metrics: metrics, heartbeat: heartbeat, staleAfter: staleAfter(pollSeconds: config.workerPollSeconds), clock: clock),
                     configuration: .init(address: .hostname(config.metricsHost, port: config.metricsPort), serverName: "\(config.serviceName)-worker"),
                     logger: logger)
     }

@@ -4,10 +4,12 @@ import Foundation
 public struct TenantConfigService: Sendable {
     let store: TenantStore
     let key: SecretKey
+    let clock: WallClock
 
-    public init(database: Database, key: SecretKey) {
+    public init(database: Database, key: SecretKey, clock: WallClock) {
         store = TenantStore(database: database)
         self.key = key
+        self.clock = clock
     }
 
     /// The stored document: `{"settings": {...}, "secrets": {"name": {"sealed": "...", "updated_at": "..."}}}`.
@@ -60,7 +62,7 @@ public struct TenantConfigService: Sendable {
             stored.settings[name] = value
             if old != value { diff["settings.\(name)"] = .object(["old": old ?? .null, "new": value ?? .null]) }
         }
-        let now = Timestamp.format(Date())
+        let now = Timestamp.format(clock.now)
         for (name, value) in secretValues {
             if let value {
                 stored.secrets[name] = ["sealed": .string(try key.seal(value, context: Self.context(tenantID, name))), "updated_at": .string(now)]
