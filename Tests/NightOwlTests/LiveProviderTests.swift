@@ -106,7 +106,7 @@ final class FakeProviders: Sendable {
                                     tier: 0, repetition: 0, link: nil)
 
     static func bundle(_ method: NotificationMethod, to recipient: String) -> OutboundBundle {
-        OutboundBundle(ids: [UUID()], alertIDs: [notice.alertID], method: method, mode: "live", recipient: recipient,
+        OutboundBundle(ids: [UUID()], alertIDs: [notice.alertID], method: method, mode: .live, recipient: recipient,
                        payloads: [OutboundPayload.render(method, notice: notice, recipient: recipient)])
     }
 
@@ -148,7 +148,7 @@ final class FakeProviders: Sendable {
             #expect(JSONValue.parse(seen[4].body)?.objectValue?["text"]?.stringValue?.contains("Pod CrashLoopBackOff") == true)
             // Webhook: signed over timestamp and body.
             let timestamp = try #require(seen[5].headers["x-owl-timestamp"])
-            #expect(seen[5].headers["x-owl-signature"] == WebhookSignature.sign(body: seen[5].body, timestamp: timestamp, secret: "wh-secret"))
+            #expect(seen[5].headers["x-owl-signature"] == OwlSignature.sign(body: seen[5].body, timestamp: timestamp, secret: "wh-secret"))
         }
     }
 
@@ -201,14 +201,6 @@ final class FakeProviders: Sendable {
     @Test(arguments: [(1, nil as Double?, 10.0), (2, nil, 20), (3, nil, 40), (9, nil, 600), (1, 7, 7), (4, 90_000, 3_600)])
     func backoff(attempt: Int, retryAfter: Double?, expected: Double) {
         #expect(NotificationDispatcher.backoff(afterAttempt: attempt, retryAfter: retryAfter) == expected)
-    }
-
-    @Test func twilioSignatureMatchesTheDocumentedExample() {
-        // The example of Twilio's security documentation: this URL, these parameters and token give this signature.
-        let form = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030"),
-                    ("To", "+18005551212")]
-        #expect(TwilioSignature.sign(url: "https://mycompany.com/myapp.php?foo=1&bar=2", form: form, authToken: "12345")
-                == "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
     }
 
     @Test(arguments: [("ACK", SMSReply(action: .acknowledge, alertPrefix: nil) as SMSReply?), ("  ack ", SMSReply(action: .acknowledge, alertPrefix: nil)),

@@ -19,11 +19,11 @@ public struct EscalationEngine: Sendable {
     /// Where links in messages point (the public URL of the API), if known.
     var publicURL: String?
     /// Provider modes of the process (environment); tenants' settings win.
-    var defaultModes: [String: String]
+    var defaultModes: [String: ProviderMode]
     var metrics = WorkerMetrics.unserved()
 
     public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, publicURL: String? = nil,
-                defaultModes: [String: String] = [:], now: @escaping @Sendable () -> Date) {
+                defaultModes: [String: ProviderMode] = [:], now: @escaping @Sendable () -> Date) {
         self.defaultModes = defaultModes
         self.database = database
         self.tenantConfig = tenantConfig
@@ -159,7 +159,7 @@ public struct EscalationEngine: Sendable {
         let key = "esc:\(item.alertID.uuidString.lowercased()):\(item.step):\(n.method.rawValue):\(recipient)"
         let rows = try await connection.query("""
             INSERT INTO notification_outbox (idempotency_key, alert_id, step, provider, method, mode, recipient, payload, next_attempt_at, created_at)
-            VALUES (\(key), \(item.alertID), \(item.step), \(n.method.provider), \(n.method.rawValue), \(mode), \(recipient), \(payload)::jsonb,
+            VALUES (\(key), \(item.alertID), \(item.step), \(n.method.provider), \(n.method.rawValue), \(mode.rawValue), \(recipient), \(payload)::jsonb,
                     \(now()), \(now()))
             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
             """, logger: logger)

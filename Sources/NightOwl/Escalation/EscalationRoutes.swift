@@ -96,7 +96,7 @@ struct EscalationRoutes {
                         "repeat": .number(Double(schedule.repetition(ofStep: step))), "at": .string(Timestamp.format(time)),
                         "notifications": .array(planned.map { n in
                             var object = JSONValue.from(n).objectValue ?? [:]
-                            object["mode"] = .string(settings.mode(for: n.method))
+                            object["mode"] = .string(settings.mode(for: n.method).rawValue)
                             return .object(object)
                         }),
                     ]))

@@ -12,9 +12,9 @@ public struct HandoffNotifier: Sendable {
     let tenantConfig: TenantConfigService
     let logger: Logger
     let now: @Sendable () -> Date
-    var defaultModes: [String: String]
+    var defaultModes: [String: ProviderMode]
 
-    public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, defaultModes: [String: String] = [:],
+    public init(database: Database, tenantConfig: TenantConfigService, logger: Logger, defaultModes: [String: ProviderMode] = [:],
                 now: @escaping @Sendable () -> Date) {
         self.defaultModes = defaultModes
         self.database = database

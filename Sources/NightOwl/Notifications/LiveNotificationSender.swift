@@ -186,12 +186,14 @@ struct LiveNotificationSender: NotificationSender {
         let secret = try await config.secret("webhook_signing_secret", tenantID: tenant.id)
         let events = bundle.payloads.compactMap { $0.objectValue?["webhook"] }
         let body = (events.count == 1 ? events[0] : .object(["event": "alert.escalated.batch", "events": .array(events)])).jsonText()
-        let timestamp = String(Int(clock.now.timeIntervalSince1970))
         var request = HTTPClientRequest(url: bundle.recipient)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Owl-Timestamp", value: timestamp)
-        if let secret { request.headers.add(name: "X-Owl-Signature", value: WebhookSignature.sign(body: body, timestamp: timestamp, secret: secret)) }
+        if let secret {
+            request.headers.add(contentsOf: OwlSignature.headers(body: body, secret: secret, now: clock.now))
+        } else {
+            request.headers.add(name: OwlSignature.timestampHeader, value: String(Int(clock.now.timeIntervalSince1970)))
+        }
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await http.execute(request, timeout: timeout)
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
@@ -260,9 +262,3 @@ enum TwiML {
     }
 }
 
-/// `X-Owl-Signature` of outbound webhooks: `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<body>`.
-enum WebhookSignature {
-    static func sign(body: String, timestamp: String, secret: String) -> String {
-        "sha256=" + HMACSHA256.hex("\(timestamp).\(body)", key: secret)
-    }
-}

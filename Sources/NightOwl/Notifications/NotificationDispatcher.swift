@@ -8,7 +8,7 @@ struct OutboundBundle: Sendable {
     var ids: [UUID]
     var alertIDs: [UUID]
     var method: NotificationMethod
-    var mode: String
+    var mode: ProviderMode
     var recipient: String
     var payloads: [JSONValue]
 }
@@ -68,7 +68,7 @@ public struct NotificationDispatcher: Sendable {
             let bundles = try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await claim(on: $0) }
             if bundles.isEmpty { return total }
             for bundle in bundles {
-                let outcome = bundle.mode == "sandbox" ? .delivered(reference: nil) : await sender.send(bundle, tenant: tenant)
+                let outcome = bundle.mode == .sandbox ? .delivered(reference: nil) : await sender.send(bundle, tenant: tenant)
                 let recorded = try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await settle(bundle, outcome, on: $0) }
                 // Counted once the outcome is committed.
                 metrics.settled(bundle, as: recorded)
@@ -102,10 +102,10 @@ public struct NotificationDispatcher: Sendable {
             ORDER BY o.next_attempt_at, o.created_at LIMIT 50
             FOR UPDATE OF o SKIP LOCKED
             """, logger: logger)
-        var candidates: [(id: UUID, alert: UUID?, method: NotificationMethod, mode: String, recipient: String, payload: JSONValue, status: String?)] = []
+        var candidates: [(id: UUID, alert: UUID?, method: NotificationMethod, mode: ProviderMode, recipient: String, payload: JSONValue, status: String?)] = []
         for try await (id, alert, method, mode, recipient, payload, status) in rows.decode((UUID, UUID?, String, String, String, String, String?).self) {
             guard let method = NotificationMethod(rawValue: method) else { continue }
-            candidates.append((id, alert, method, mode, recipient, JSONValue.parse(payload) ?? .null, status))
+            candidates.append((id, alert, method, ProviderMode(rawValue: mode) ?? .sandbox, recipient, JSONValue.parse(payload) ?? .null, status))
         }
         var cancelled: [UUID] = []
         var groups: [String: OutboundBundle] = [:]
@@ -168,7 +168,7 @@ public struct NotificationDispatcher: Sendable {
     func settle(_ bundle: OutboundBundle, _ outcome: DeliveryOutcome, on connection: PostgresConnection) async throws -> String {
         let instant = now()
         let (kind, detail): (String, String?) = switch outcome {
-        case .delivered: (bundle.mode == "sandbox" ? "sandboxed" : "delivered", nil)
+        case .delivered: (bundle.mode == .sandbox ? "sandboxed" : "delivered", nil)
         case .retryable(let error, _): ("retryable", error)
         case .permanent(let error): ("failed", error)
         }
@@ -178,7 +178,7 @@ public struct NotificationDispatcher: Sendable {
             """, logger: logger)
         switch outcome {
         case .delivered(let reference):
-            let status = bundle.mode == "sandbox" ? "sandboxed" : "sent"
+            let status = bundle.mode == .sandbox ? "sandboxed" : "sent"
             try await connection.query("""
                 UPDATE notification_outbox SET status = \(status), sent_at = \(instant), lease_until = NULL, provider_reference = \(reference),
                     last_error = NULL

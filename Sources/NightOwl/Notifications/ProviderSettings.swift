@@ -4,14 +4,15 @@ import OwlCore
 /// A tenant's provider modes and defaults. A provider is live only when its mode setting says `live`; anything not
 /// configured is a sandbox that records what it would send.
 struct ProviderSettings: Sendable, Equatable {
-    var modes: [String: String] = [:]
+    var modes: [String: ProviderMode] = [:]
     var defaultSlackChannel: String?
 
     /// `defaults` are the process's modes (`NIGHTOWL_<PROVIDER>_MODE`); the tenant's settings win.
-    static func load(_ config: TenantConfigService, tenant: Tenant, defaults: [String: String] = [:]) async throws -> ProviderSettings {
+    static func load(_ config: TenantConfigService, tenant: Tenant, defaults: [String: ProviderMode] = [:]) async throws -> ProviderSettings {
         var settings = ProviderSettings(modes: defaults)
         for provider in ["slack", "mattermost", "twilio", "webhook"] {
-            if case .string(let mode)? = try await config.setting("\(provider)_mode", tenantID: tenant.id) { settings.modes[provider] = mode }
+            settings.modes[provider] = ProviderMode.resolve(tenant: try await config.providerMode(provider, tenantID: tenant.id),
+                                                            process: defaults[provider])
         }
         if case .string(let channel)? = try await config.setting("slack_alert_channel", tenantID: tenant.id) {
             settings.defaultSlackChannel = channel.hasPrefix("#") ? String(channel.dropFirst()) : channel
@@ -19,7 +20,7 @@ struct ProviderSettings: Sendable, Equatable {
         return settings
     }
 
-    func mode(for method: NotificationMethod) -> String { modes[method.provider] == "live" ? "live" : "sandbox" }
+    func mode(for method: NotificationMethod) -> ProviderMode { modes[method.provider] ?? .sandbox }
 }
 
 /// The stored body of an outbox row: everything the provider needs, in its own format.

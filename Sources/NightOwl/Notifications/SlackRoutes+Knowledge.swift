@@ -149,10 +149,10 @@ extension SlackRoutes {
     func callSlackNow(_ call: DirectCall, body: JSONValue, alert: UUID?, slackUser: String, tenant: Tenant, key: String) async throws {
         let settings = try await ProviderSettings.load(platform.tenantConfig, tenant: tenant, defaults: platform.config.providerModes)
         let mode = settings.mode(for: .slackDM)
-        var status = mode == "live" ? "sent" : "sandboxed"
+        var status = mode == .live ? "sent" : "sandboxed"
         var error: String?
         var reference: String?
-        if mode == "live" {
+        if mode == .live {
             switch try await liveCall(call, body: body, tenant: tenant) {
             case .delivered(let ref): reference = ref
             case .retryable(let message, _), .permanent(let message): status = "failed"; error = message
@@ -163,8 +163,8 @@ extension SlackRoutes {
             try await connection.query("""
                 INSERT INTO notification_outbox (idempotency_key, alert_id, provider, method, mode, recipient, payload, status, attempts,
                                                  next_attempt_at, last_error, provider_reference, created_at, sent_at)
-                VALUES (\(key), \(alert), 'slack', \(call.method), \(mode), \(slackUser), \(JSONValue.object(["slack_call": body]).jsonText())::jsonb,
-                        \(status), \(mode == "live" ? 1 : 0), \(instant), \(error), \(reference), \(instant), \(status == "failed" ? nil : instant))
+                VALUES (\(key), \(alert), 'slack', \(call.method), \(mode.rawValue), \(slackUser), \(JSONValue.object(["slack_call": body]).jsonText())::jsonb,
+                        \(status), \(mode == .live ? 1 : 0), \(instant), \(error), \(reference), \(instant), \(status == "failed" ? nil : instant))
                 ON CONFLICT (idempotency_key) DO NOTHING
                 """, logger: platform.logger)
         }

@@ -124,16 +124,3 @@ struct SlackRoutes {
     }
 }
 
-/// Slack's request signing: `v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<body>` with the signing secret.
-enum SlackSignature {
-    static let maximumAge: TimeInterval = 300
-
-    static func sign(body: String, timestamp: String, secret: String) -> String {
-        "v0=" + HMACSHA256.hex("v0:\(timestamp):\(body)", key: secret)
-    }
-
-    static func isValid(body: String, timestamp: String, signature: String, secret: String, now: Date) -> Bool {
-        guard let seconds = TimeInterval(timestamp), abs(now.timeIntervalSince1970 - seconds) <= maximumAge else { return false }
-        return ConstantTime.equal(sign(body: body, timestamp: timestamp, secret: secret), signature)
-    }
-}

@@ -97,7 +97,7 @@ struct TwilioRoutes {
         }
         let base = try await platform.tenantConfig.setting("public_base_url", tenantID: tenant.id)?.stringValue ?? platform.baseURL(for: request)
         let url = base + request.uri.description
-        guard ConstantTime.equal(TwilioSignature.sign(url: url, form: form, authToken: token), signature) else {
+        guard TwilioSignature.isValid(url: url, form: form, signature: signature, authToken: token) else {
             throw APIError.forbidden("missing or invalid X-Twilio-Signature")
         }
         var fields: [String: String] = [:]
@@ -107,16 +107,6 @@ struct TwilioRoutes {
 
     static func twiml(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/xml; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-/// Twilio's request signature: base64 of HMAC-SHA1, keyed with the auth token, over the full URL followed by every
-/// POST parameter's name and value, sorted by name.
-enum TwilioSignature {
-    static func sign(url: String, form: [(String, String)], authToken: String) -> String {
-        let data = url + form.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { $0.0 + $0.1 }.joined()
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(data.utf8), using: SymmetricKey(data: Data(authToken.utf8)))
-        return Data(mac).base64EncodedString()
     }
 }
 

@@ -34,7 +34,7 @@ public struct ServiceConfig: Sendable {
     public var publicURL: String?
     /// `live` or `sandbox` per provider (`slack`, `mattermost`, `twilio`, `webhook`, `zammad`) from `<PREFIX>_<PROVIDER>_MODE`;
     /// a tenant's own `<provider>_mode` setting wins. Unset means sandbox.
-    public var providerModes: [String: String] = [:]
+    public var providerModes: [String: ProviderMode] = [:]
     /// How often `--mode worker` looks for work it was not woken for (`WORKER_POLL_SECONDS`).
     public var workerPollSeconds: Int = 30
     /// Where `--mode worker` serves `/metrics` and `/healthz` (`METRICS_LISTEN`; by default the API's host and its
@@ -46,7 +46,7 @@ public struct ServiceConfig: Sendable {
         serviceName: String, databaseURL: DatabaseURL, listenHost: String = "127.0.0.1", listenPort: Int = 8080,
         devMode: Bool = false, oidc: OIDCSettings? = nil, logLevel: Logger.Level = .info, logFormat: LogFormat = .json,
         bodyLimitBytes: Int = 1 << 20, corsOrigins: [String] = [], encryptionKey: SecretKey, databasePoolSize: Int = 20,
-        publicURL: String? = nil, providerModes: [String: String] = [:], workerPollSeconds: Int = 30
+        publicURL: String? = nil, providerModes: [String: ProviderMode] = [:], workerPollSeconds: Int = 30
     ) {
         self.workerPollSeconds = workerPollSeconds
         self.publicURL = publicURL
@@ -122,10 +122,10 @@ public struct ServiceConfig: Sendable {
         }
         let workerPoll = try env.int("WORKER_POLL_SECONDS", default: 30, range: 1...3_600)
         let (metricsHost, metricsPort) = try env.listen("METRICS_LISTEN", default: (host, port <= 64_535 ? port + 1_000 : port - 1_000))
-        var providerModes: [String: String] = [:]
+        var providerModes: [String: ProviderMode] = [:]
         for provider in ["slack", "mattermost", "twilio", "webhook", "zammad"] {
-            guard let mode = env.raw("\(provider.uppercased())_MODE") else { continue }
-            guard mode == "live" || mode == "sandbox" else {
+            guard let raw = env.raw("\(provider.uppercased())_MODE") else { continue }
+            guard let mode = ProviderMode(rawValue: raw) else {
                 throw ConfigError(variable: env.name("\(provider.uppercased())_MODE"), problem: "must be live or sandbox")
             }
             providerModes[provider] = mode
