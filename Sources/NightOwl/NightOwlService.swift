@@ -26,7 +26,7 @@ public enum NightOwlService {
             },
             seed: SampleServices.seed,
             seedDemo: DemoKnowledgeBase.seed,
-            workers: { [NightOwlWorker.make($0)] }
+            jobs: NightOwlWorker.jobs
         )
     }
 

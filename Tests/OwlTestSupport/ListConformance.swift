@@ -41,6 +41,15 @@ public struct ListFixture: Sendable {
             try await users.add(context, count)
             await context.app.platform.audit.flush()
         },
+        "/api/v1/outbox": ListFixture { context, count in
+            try await context.app.database.withTenant(context.tenant.slug) { connection in
+                for index in 0..<count {
+                    try await OutboxStore(logger: TestDatabase.logger).enqueue(
+                        OutboundMessage(provider: "paging", key: "paging-\(index)-\(UUID())", url: "http://127.0.0.1:9/"), mode: .sandbox,
+                        at: context.app.platform.clock.now, on: connection)
+                }
+            }
+        },
     ]
 
     static let users = posting("/api/v1/users") { index in

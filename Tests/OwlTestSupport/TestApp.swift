@@ -66,5 +66,6 @@ extension JSONValue {
     public subscript(_ key: String) -> JSONValue? { objectValue?[key] }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     public var numberValue: Double? { if case .number(let n) = self { n } else { nil } }
+    public var intValue: Int? { numberValue.map { Int($0) } }
     public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
 }

@@ -24,3 +24,20 @@ public enum TestWorker {
                                  http: HTTPClient.shared, config: config, logger: TestDatabase.logger, metrics: metrics, clock: clock)
     }
 }
+
+extension TestWorker {
+    /// Runs one pass of `definition`'s worker (its jobs and the outbox's delivery) over a fresh tenant, with the
+    /// service's jobs given the base URL of a local server; returns what that server received.
+    public static func onePass(_ definition: ServiceDefinition,
+                               jobs: @escaping @Sendable (WorkerEnvironment, String) -> [TenantJob]) async throws -> [ScriptedServer.Seen] {
+        let (database, _) = try await isolatedTenants(definition, count: 1)
+        let environment = try environment(database, clock: .system)
+        let server = ScriptedServer()
+        return try await server.run { base in
+            var service = definition
+            service.jobs = { jobs($0, base) }
+            for worker in service.workers(environment) { await (worker as? TenantWorker)?.pass() }
+            return server.seen
+        }
+    }
+}

@@ -8,11 +8,7 @@ import OwlCore
 /// alert is created, acknowledged or resolved (`NOTIFY`), and when a tenant's earliest pending tier falls due; the
 /// outbox is delivered every second.
 public enum NightOwlWorker {
-    public static func make(_ environment: WorkerEnvironment) -> TenantWorker {
-        TenantWorker(jobs: jobs(environment), environment: environment)
-    }
-
-    static func jobs(_ environment: WorkerEnvironment) -> [TenantJob] {
+    @Sendable static func jobs(_ environment: WorkerEnvironment) -> [TenantJob] {
         let metrics = WorkerMetrics(environment.metrics)
         let now: @Sendable () -> Date = { environment.clock.now }
         let poll = Duration.seconds(environment.config.workerPollSeconds)

@@ -23,10 +23,8 @@ struct LiveNotificationSender: NotificationSender {
             case .sms, .phone: return try await twilio(bundle, tenant)
             case .webhook: return try await webhook(bundle, tenant)
             }
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout {
-            return .retryable("timed out", retryAfter: nil)
         } catch {
-            return .retryable("\(error)", retryAfter: nil)
+            return HTTPDelivery.outcome(of: error)
         }
     }
 
@@ -114,7 +112,7 @@ struct LiveNotificationSender: NotificationSender {
         request.body = .bytes(ByteBuffer(string: body.jsonText()))
         let response = try await http.execute(request, timeout: timeout)
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return .failure(failed) }
+        if let failed = HTTPDelivery.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text, now: clock.now) { return .failure(failed) }
         let json = JSONValue.parse(text) ?? .null
         guard case .bool(true)? = json.objectValue?["ok"] else {
             let error = json.objectValue?["error"]?.stringValue ?? "unknown_error"
@@ -139,7 +137,7 @@ struct LiveNotificationSender: NotificationSender {
             request.body = .bytes(ByteBuffer(string: message.jsonText()))
             let response = try await http.execute(request, timeout: timeout)
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-            if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return failed }
+            if let failed = HTTPDelivery.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text, now: clock.now) { return failed }
         }
         return .delivered(reference: nil)
     }
@@ -176,7 +174,7 @@ struct LiveNotificationSender: NotificationSender {
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(form)))
         let response = try await http.execute(request, timeout: timeout)
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return failed }
+        if let failed = HTTPDelivery.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text, now: clock.now) { return failed }
         return .delivered(reference: JSONValue.parse(text)?.objectValue?["sid"]?.stringValue)
     }
 
@@ -197,20 +195,11 @@ struct LiveNotificationSender: NotificationSender {
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await http.execute(request, timeout: timeout)
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        if let failed = Self.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text) { return failed }
+        if let failed = HTTPDelivery.classify(response.status, retryAfter: response.headers.first(name: "Retry-After"), body: text, now: clock.now) { return failed }
         return .delivered(reference: nil)
     }
 
     // MARK: Shared
-
-    /// nil for 2xx; 429 and 5xx retry (after Retry-After when given); other statuses are final.
-    static func classify(_ status: HTTPResponseStatus, retryAfter: String?, body: String) -> DeliveryOutcome? {
-        let code = Int(status.code)
-        if (200..<300).contains(code) { return nil }
-        let detail = "HTTP \(code): \(body.prefix(200))"
-        if code == 429 || code >= 500 { return .retryable(detail, retryAfter: retryAfter.flatMap(TimeInterval.init)) }
-        return .permanent(detail)
-    }
 
     func setting(_ name: String, _ tenant: Tenant) async throws -> String? {
         try await config.setting(name, tenantID: tenant.id)?.stringValue

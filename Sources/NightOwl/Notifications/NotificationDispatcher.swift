@@ -13,15 +13,6 @@ struct OutboundBundle: Sendable {
     var payloads: [JSONValue]
 }
 
-/// What a delivery came to.
-enum DeliveryOutcome: Sendable, Equatable {
-    case delivered(reference: String?)
-    /// Worth trying again (5xx, 429, network errors, timeouts), after `retryAfter` when the provider says so.
-    case retryable(String, retryAfter: TimeInterval?)
-    /// Never retried (4xx, provider refusals, missing configuration).
-    case permanent(String)
-}
-
 /// Sends bundles in live mode; tests give their own or point the live one at local servers.
 protocol NotificationSender: Sendable {
     func send(_ bundle: OutboundBundle, tenant: Tenant) async -> DeliveryOutcome
@@ -42,8 +33,11 @@ public struct NotificationDispatcher: Sendable {
 
     static let personalInterval: TimeInterval = 60
     static let channelInterval: TimeInterval = 5
-    static let maxAttempts = 5
+    /// 10 s, 20 s, 40 s, … capped at 10 minutes, up to a fifth of each taken off at random; five attempts.
+    static let retries = RetryPolicy(base: 10, cap: 600, maxAttempts: 5, jitter: 0.2)
     static let lease: TimeInterval = 120
+    /// A number in 0..<1 for the jitter of each retry's delay.
+    var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
 
     init(database: Database, logger: Logger, sender: any NotificationSender, now: @escaping @Sendable () -> Date) {
         self.database = database
@@ -52,10 +46,10 @@ public struct NotificationDispatcher: Sendable {
         self.now = now
     }
 
-    /// Backoff before attempt `attempt + 1`: 10 s, 20 s, 40 s, … capped at 10 minutes, or what the provider asked for.
+    /// Backoff before attempt `attempt + 1` before jitter: 10 s, 20 s, 40 s, … capped at 10 minutes, or what the
+    /// provider asked for.
     static func backoff(afterAttempt attempt: Int, retryAfter: TimeInterval?) -> TimeInterval {
-        if let retryAfter { return min(max(retryAfter, 1), 3_600) }
-        return min(10 * pow(2, Double(max(attempt - 1, 0))), 600)
+        retries.backoff(afterAttempt: attempt, retryAfter: retryAfter)
     }
 
     static func interval(for method: NotificationMethod) -> TimeInterval {
@@ -204,13 +198,13 @@ public struct NotificationDispatcher: Sendable {
             var attempts = 0
             for try await n in try await connection.query("SELECT max(attempts) FROM notification_outbox WHERE id = ANY(\(bundle.ids))",
                                                           logger: logger).decode(Int?.self) { attempts = n ?? 0 }
-            if attempts >= Self.maxAttempts {
+            if Self.retries.givesUp(afterAttempt: attempts) {
                 try await fail(bundle, error: "\(error) (gave up after \(attempts) attempts)", at: instant, on: connection)
                 return "failed"
             }
             try await connection.query("""
                 UPDATE notification_outbox SET status = 'pending', lease_until = NULL, last_error = \(error),
-                    next_attempt_at = \(instant.addingTimeInterval(Self.backoff(afterAttempt: attempts, retryAfter: retryAfter)))
+                    next_attempt_at = \(instant.addingTimeInterval(Self.retries.delay(afterAttempt: attempts, retryAfter: retryAfter, unit: random())))
                 WHERE id = ANY(\(bundle.ids))
                 """, logger: logger)
             try await connection.query("""

@@ -29,6 +29,7 @@ public struct ServiceApplication {
         APIKeyRoutes(platform: platform).register(on: owlRouter)
         TenantConfigRoutes(platform: platform).register(on: owlRouter)
         AuditRoutes(platform: platform).register(on: owlRouter)
+        OutboxRoutes(platform: platform).register(on: owlRouter)
         definition.registerRoutes(owlRouter, platform)
         DocsRoutes(serviceName: definition.displayName, document: definition.openAPIDocument, routes: { registered.value })
             .register(on: owlRouter)

@@ -43,15 +43,16 @@ public struct ServiceDefinition: Sendable {
     public var seed: @Sendable (PostgresConnection, Logger) async throws -> Void
     /// Adds the full demo data set to a freshly recreated tenant.
     public var seedDemo: @Sendable (PostgresConnection, Logger) async throws -> Void
-    /// The background services of `--mode worker` (escalation engine, deliveries, scheduled jobs).
-    public var workers: @Sendable (WorkerEnvironment) -> [any Service]
+    /// The service's background jobs of `--mode worker` (escalation engine, deliveries, scheduled jobs); the shared
+    /// outbox's delivery runs after them in every service.
+    public var jobs: @Sendable (WorkerEnvironment) -> [TenantJob]
 
     public init(name: String, displayName: String, defaultPort: Int, migrations: MigrationSet, openAPIDocument: String,
                 registerRoutes: @escaping @Sendable (OwlRouter, Platform) -> Void,
                 seed: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in },
                 seedDemo: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in },
-                workers: @escaping @Sendable (WorkerEnvironment) -> [any Service] = { _ in [] }) {
-        self.workers = workers
+                jobs: @escaping @Sendable (WorkerEnvironment) -> [TenantJob] = { _ in [] }) {
+        self.jobs = jobs
         self.name = name
         self.displayName = displayName
         self.defaultPort = defaultPort
@@ -60,6 +61,11 @@ public struct ServiceDefinition: Sendable {
         self.registerRoutes = registerRoutes
         self.seed = seed
         self.seedDemo = seedDemo
+    }
+
+    /// What `--mode worker` runs: one tenant worker with the service's jobs and the outbox's delivery.
+    public func workers(_ environment: WorkerEnvironment) -> [any Service] {
+        [TenantWorker(jobs: jobs(environment) + [OutboxDeliverer(environment).job()], environment: environment)]
     }
 
     /// The platform's migrations followed by the service's.
