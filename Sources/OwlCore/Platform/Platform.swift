@@ -19,6 +19,8 @@ public struct Platform: Sendable {
     public let authenticator: Authenticator
     /// For calls a request must make itself (a Slack modal's trigger expires before a worker could use it).
     public let httpClient: HTTPClient
+    /// The circuit breakers of this process's calls to the other Owl services.
+    public let serviceBreakers = CircuitBreakers()
 
     public init(config: ServiceConfig, database: Database, audit: AuditWriter, metrics: HTTPMetrics, logger: Logger,
                 httpClient: HTTPClient = .shared, version: String = OwlVersion.current, clock: WallClock = .system,
@@ -69,6 +71,12 @@ public enum OwlVersion {
 }
 
 extension Platform {
+    /// A client for calling another Owl service on a tenant's behalf.
+    public func service(_ target: OwlServiceTarget) -> OwlServiceClient {
+        OwlServiceClient(target: target, tenantConfig: tenantConfig, http: httpClient, clock: clock, breakers: serviceBreakers,
+                         metrics: metrics, logger: logger)
+    }
+
     /// The base URL for links that leave the service: the configured public URL, or else the request's own host.
     public func baseURL(for request: Request) -> String {
         if let url = config.publicURL { return url }

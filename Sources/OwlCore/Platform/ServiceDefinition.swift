@@ -15,6 +15,8 @@ public struct WorkerEnvironment: Sendable {
     public var metrics: HTTPMetrics
     public var heartbeat: WorkerHeartbeat
     public var clock: WallClock
+    /// The circuit breakers of the worker's calls to the other Owl services.
+    public let serviceBreakers = CircuitBreakers()
 
     public init(database: Database, tenantConfig: TenantConfigService, http: HTTPClient, config: ServiceConfig, logger: Logger,
                 metrics: HTTPMetrics, clock: WallClock, heartbeat: WorkerHeartbeat? = nil) {
@@ -26,6 +28,14 @@ public struct WorkerEnvironment: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.heartbeat = heartbeat ?? WorkerHeartbeat(started: clock.now)
+    }
+}
+
+extension WorkerEnvironment {
+    /// A client for calling another Owl service on a tenant's behalf.
+    public func service(_ target: OwlServiceTarget) -> OwlServiceClient {
+        OwlServiceClient(target: target, tenantConfig: tenantConfig, http: http, clock: clock, breakers: serviceBreakers, metrics: metrics,
+                         logger: logger)
     }
 }
 
