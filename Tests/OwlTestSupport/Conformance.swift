@@ -41,7 +41,20 @@ public enum Conformance {
                     }
                     continue
                 }
-                if case .ingestionKeyInBody = route.access {
+                if route.access == .anonymousForm {
+                    // Without the CSRF cookie its page sets: refused, never served and never a server error.
+                    if ![400, 403].contains(Int(anonymous.status.code)) {
+                        failures.append(Outcome(route: route.description, caller: "anonymous", status: Int(anonymous.status.code), expected: "400/403"))
+                    }
+                    continue
+                }
+                if case .page = route.access {
+                    // A browser that is not signed in is sent to sign in.
+                    let location = anonymous.headers[.location] ?? ""
+                    if anonymous.status != .seeOther || !location.hasPrefix("/auth/sign-in") {
+                        failures.append(Outcome(route: route.description, caller: "anonymous", status: Int(anonymous.status.code), expected: "303 to sign-in"))
+                    }
+                } else if case .ingestionKeyInBody = route.access {
                     // The key may be in the body; without one the event is refused as invalid or unauthenticated.
                     if ![400, 401].contains(Int(anonymous.status.code)) {
                         failures.append(Outcome(route: route.description, caller: "anonymous", status: Int(anonymous.status.code), expected: "400/401"))
@@ -62,7 +75,7 @@ public enum Conformance {
                 // A key scoped to ingestion reaches ingestion routes only, whatever its role.
                 let webhookCode = Int(try await client.call(route.method, uri, key: webhookKey, json: body).status.code)
                 switch route.access {
-                case .role:
+                case .role, .page:
                     if webhookCode != 403 {
                         failures.append(Outcome(route: route.description, caller: "webhook-scoped key", status: webhookCode, expected: "403"))
                     }
@@ -70,7 +83,7 @@ public enum Conformance {
                     if webhookCode == 401 || webhookCode == 403 || webhookCode >= 500 {
                         failures.append(Outcome(route: route.description, caller: "webhook-scoped key", status: webhookCode, expected: "allowed"))
                     }
-                case .open, .providerSigned:
+                case .open, .providerSigned, .anonymousForm:
                     break
                 }
             }

@@ -20,6 +20,7 @@ public struct TestApp: @unchecked Sendable {
         let database = if let database { database } else { try await TestDatabase.database(for: definition) }
         var config = ServiceConfig(serviceName: definition.name, databaseURL: try TestDatabase.url, devMode: false,
                                    logLevel: .critical, logFormat: .text, encryptionKey: SecretKey(bytes: Array(repeating: 7, count: 32))!)
+        config.sessions.bcryptCost = 4
         configure(&config)
         let audit = AuditWriter(database: database, logger: TestDatabase.logger)
         let platform = Platform(config: config, database: database, audit: audit, metrics: HTTPMetrics(prefix: definition.name),

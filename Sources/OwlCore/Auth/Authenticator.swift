@@ -16,9 +16,16 @@ public struct Authenticator: Sendable {
     let keyCache: APIKeyCache
     let logger: Logger
     let clock: WallClock
+    let sessions: SessionStore
+    public let cookie: SessionCookie
+    let sessionSettings: SessionSettings
 
-    public init(database: Database, oidc: OIDCVerifier?, devMode: Bool, logger: Logger, clock: WallClock) {
+    public init(database: Database, oidc: OIDCVerifier?, devMode: Bool, logger: Logger, clock: WallClock,
+                cookie: SessionCookie, sessionSettings: SessionSettings) {
         self.clock = clock
+        sessions = SessionStore(database: database)
+        self.cookie = cookie
+        self.sessionSettings = sessionSettings
         apiKeys = APIKeyStore(database: database)
         tenants = TenantStore(database: database)
         users = UserStore(database: database)
@@ -44,7 +51,22 @@ public struct Authenticator: Sendable {
             }
             return Principal(tenant: tenant, role: .admin, method: .devHeader, actor: "dev:\(slug)")
         }
+        if let value = CookieHeader.value(cookie.name, in: request.headers[.cookie]) {
+            return try await authenticateSession(value)
+        }
         return nil
+    }
+
+    /// A browser's session cookie. One that has ended (expired, signed out, its user deactivated) signs in no one: the
+    /// request is anonymous, so that a page sends the browser to sign in again.
+    func authenticateSession(_ value: String) async throws -> Principal? {
+        guard let resumed = try await sessions.resume(value, at: clock.now, idleTimeout: sessionSettings.idleTimeout) else { return nil }
+        let user = try await users.find(id: resumed.session.userID, in: resumed.tenant.slug)
+        guard let user, user.isActive else { return nil }
+        var principal = Principal(tenant: resumed.tenant, role: user.role, method: .session, actor: user.email, userID: user.id, email: user.email)
+        principal.csrfToken = resumed.csrf
+        principal.sessionID = resumed.session.id
+        return principal
     }
 
     static func bearerToken(_ header: String) -> String? {

@@ -21,7 +21,7 @@ public enum APIKeyScope: String, StrictEnum {
 
 /// How the caller proved who they are.
 public enum AuthMethod: String, Sendable, Codable {
-    case jwt, apiKey = "api_key", devHeader = "dev_header"
+    case jwt, apiKey = "api_key", devHeader = "dev_header", session
 }
 
 /// The authenticated caller of a tenant-scoped request.
@@ -37,6 +37,10 @@ public struct Principal: Sendable, Equatable {
     /// The key's prefix (`ow_…`), by which per-key settings are addressed.
     public var apiKeyPrefix: String?
     public var scopes: [APIKeyScope]
+    /// A browser session's CSRF token, which every state-changing request of that session must carry.
+    public var csrfToken: String?
+    /// The browser session's public id.
+    public var sessionID: UUID?
 
     public init(tenant: Tenant, role: Role, method: AuthMethod, actor: String, userID: UUID? = nil, email: String? = nil,
                 apiKeyID: UUID? = nil, apiKeyPrefix: String? = nil, scopes: [APIKeyScope] = []) {

@@ -41,6 +41,8 @@ public struct ServiceConfig: Sendable {
     /// port + 1000, so that an API and a worker on one host never clash).
     public var metricsHost: String = "127.0.0.1"
     public var metricsPort: Int = 9080
+    /// How long browser sessions last (`SESSION_IDLE_MINUTES`, `SESSION_MAX_HOURS`) and whether local accounts may sign in.
+    public var sessions = SessionSettings()
 
     public init(
         serviceName: String, databaseURL: DatabaseURL, listenHost: String = "127.0.0.1", listenPort: Int = 8080,
@@ -145,6 +147,14 @@ public struct ServiceConfig: Sendable {
         )
         config.metricsHost = metricsHost
         config.metricsPort = metricsPort
+        config.sessions = SessionSettings(
+            idleTimeout: TimeInterval(try env.int("SESSION_IDLE_MINUTES", default: 720, range: 5...43_200) * 60),
+            lifetime: TimeInterval(try env.int("SESSION_MAX_HOURS", default: 168, range: 1...8_760) * 3_600),
+            localAccounts: try env.bool("LOCAL_SIGN_IN", default: true)
+        )
+        if config.sessions.idleTimeout > config.sessions.lifetime {
+            throw ConfigError(variable: env.name("SESSION_IDLE_MINUTES"), problem: "must not be longer than \(env.name("SESSION_MAX_HOURS"))")
+        }
         return config
     }
 }

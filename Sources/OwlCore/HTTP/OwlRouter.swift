@@ -13,11 +13,17 @@ public enum Access: Sendable, Hashable {
     /// A provider's callback (Twilio, Slack) authenticated by the provider's signature, which the handler checks:
     /// 403 without a valid one.
     case providerSigned
+    /// A form for people who are not signed in yet (sign-in, setting a password), protected by a CSRF cookie that its
+    /// page set: 400 or 403 without it.
+    case anonymousForm
+    /// An HTML page for a signed-in person with at least this role; a browser that is not signed in is sent to the
+    /// sign-in page (303), one below the role gets 403.
+    case page(Role)
 
     public var minimumRole: Role? {
         switch self {
-        case .open, .providerSigned: nil
-        case .role(let role), .ingestion(let role), .ingestionKeyInBody(let role): role
+        case .open, .providerSigned, .anonymousForm: nil
+        case .role(let role), .ingestion(let role), .ingestionKeyInBody(let role), .page(let role): role
         }
     }
 }
@@ -52,8 +58,24 @@ public final class OwlRouter {
         router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
     }
 
+    /// Registers a form for people who are not signed in; its handler checks the form's CSRF cookie.
+    public func anonymousForm(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping OpenHandler) {
+        routes.append(RouteDescriptor(method: method, path: path, access: .anonymousForm))
+        router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+    }
+
+    /// Registers an HTML page (or a form post of one) for signed-in people with at least `role`.
+    public func page(_ method: HTTPRequest.Method, _ path: String, _ role: Role, _ handler: @escaping SecuredHandler) {
+        routes.append(RouteDescriptor(method: method, path: path, access: .page(role)))
+        router.on(RouterPath(path), method: method) { request, context in
+            guard context.principal != nil else { return SignInRedirect.response(for: request) }
+            let principal = try Self.authorize(context.principal, .role(role))
+            return try await handler(request, context, principal)
+        }
+    }
+
     public func secured(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ handler: @escaping SecuredHandler) {
-        precondition(access != .open && access != .providerSigned, "use open(_:_:_:) or signed(_:_:_:) for these routes")
+        precondition(access != .open && access != .providerSigned && access != .anonymousForm, "use open, signed or anonymousForm for these routes")
         routes.append(RouteDescriptor(method: method, path: path, access: access))
         router.on(RouterPath(path), method: method) { request, context in
             let principal = try Self.authorize(context.principal, access)

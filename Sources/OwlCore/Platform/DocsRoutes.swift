@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import Hummingbird
 
 /// `/api/docs/openapi.yaml` (the service's hand-written OpenAPI 3.1 document) and `/api/docs`, a page that lists
@@ -27,18 +28,15 @@ struct DocsRoutes {
             case .role(let role): role.rawValue
             case .ingestion(let role): "\(role.rawValue) or webhook key"
             case .ingestionKeyInBody(let role): "\(role.rawValue) or webhook key (header or routing_key)"
+            case .anonymousForm: "open form (CSRF cookie)"
+            case .page(let role): "\(role.rawValue), signed in (HTML page)"
             }
             return "<tr><td class=\"m \(route.method.rawValue.lowercased())\">\(route.method.rawValue)</td><td><code>\(HTML.escape(route.path))</code></td><td>\(access)</td></tr>"
         }.joined(separator: "\n")
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(serviceName)) API</title>
-            <style>
-            body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1d2330;padding:0 1rem}
-            table{border-collapse:collapse;width:100%}td{padding:.3rem .6rem;border-bottom:1px solid #e3e6ec}
-            .m{font-weight:600;font-family:ui-monospace,monospace;width:5rem}.get{color:#1a7f37}.post{color:#0a58ca}
-            .put,.patch{color:#9a6700}.delete{color:#cf222e}
-            </style></head><body>
+            <style>\(Self.style)</style></head><body>
             <h1>\(HTML.escape(serviceName)) API</h1>
             <p>The full description is the <a href="/api/docs/openapi.yaml">OpenAPI 3.1 document</a>. Authenticate with
             <code>X-API-Key</code>, <code>Authorization: Bearer &lt;key or OIDC token&gt;</code>. The last column is the lowest role that may call the route.</p>
@@ -46,8 +44,19 @@ struct DocsRoutes {
             \(rows)
             </tbody></table></body></html>
             """
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        // The page's one inline style is allowed by its hash; nothing else inline runs.
+        let policy = SecurityHeadersMiddleware.contentSecurityPolicy.replacingOccurrences(of: "style-src 'self'", with: "style-src 'self' '\(Self.styleHash)'")
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: policy],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
     }
+}
+
+extension DocsRoutes {
+    static let style = "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1d2330;padding:0 1rem}"
+        + "table{border-collapse:collapse;width:100%}td{padding:.3rem .6rem;border-bottom:1px solid #e3e6ec}"
+        + ".m{font-weight:600;font-family:ui-monospace,monospace;width:5rem}.get{color:#1a7f37}.post{color:#0a58ca}"
+        + ".put,.patch{color:#9a6700}.delete{color:#cf222e}"
+    static let styleHash = "sha256-" + Data(SHA256.hash(data: Data(style.utf8))).base64EncodedString()
 }
 
 public enum HTML {

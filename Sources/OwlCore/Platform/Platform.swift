@@ -36,7 +36,9 @@ public struct Platform: Sendable {
         self.version = version
         self.httpClient = httpClient
         let oidc = config.oidc.map { OIDCVerifier(settings: $0, httpClient: httpClient, logger: logger, clock: clock) }
-        self.authenticator = Authenticator(database: database, oidc: oidc, devMode: config.devMode, logger: logger, clock: clock)
+        self.authenticator = Authenticator(database: database, oidc: oidc, devMode: config.devMode, logger: logger, clock: clock,
+                                           cookie: SessionCookie(service: config.serviceName, publicURL: config.publicURL),
+                                           sessionSettings: config.sessions)
     }
 
     /// Decodes a JSON body under the configured size limit.

@@ -16,12 +16,14 @@ public struct ServiceApplication {
         let router = Router(context: OwlRequestContext.self)
         let registered = RouteList()
         router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: OwlCORSMiddleware(origins: platform.config.corsOrigins))
         router.add(middleware: MetricsMiddleware(metrics: platform.metrics))
         router.add(middleware: ErrorMiddleware(routes: registered))
         router.add(middleware: URLGuardMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: platform.config.bodyLimitBytes))
         router.add(middleware: AuthenticationMiddleware(authenticator: platform.authenticator))
+        router.add(middleware: CSRFMiddleware(bodyLimit: platform.config.bodyLimitBytes))
 
         let owlRouter = OwlRouter(router: router)
         SystemRoutes(platform: platform).register(on: owlRouter)
@@ -30,6 +32,8 @@ public struct ServiceApplication {
         TenantConfigRoutes(platform: platform).register(on: owlRouter)
         AuditRoutes(platform: platform).register(on: owlRouter)
         OutboxRoutes(platform: platform).register(on: owlRouter)
+        SignInRoutes(platform: platform, service: definition.displayName, home: definition.homePath,
+                     accounts: LocalAccounts(database: platform.database, cost: platform.config.sessions.bcryptCost)).register(on: owlRouter)
         definition.registerRoutes(owlRouter, platform)
         DocsRoutes(serviceName: definition.displayName, document: definition.openAPIDocument, routes: { registered.value })
             .register(on: owlRouter)

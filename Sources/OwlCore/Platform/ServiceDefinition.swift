@@ -56,6 +56,8 @@ public struct ServiceDefinition: Sendable {
     /// The service's background jobs of `--mode worker` (escalation engine, deliveries, scheduled jobs); the shared
     /// outbox's delivery runs after them in every service.
     public var jobs: @Sendable (WorkerEnvironment) -> [TenantJob]
+    /// Where a browser goes after signing in when it asked for no page.
+    public var homePath = "/auth/account"
 
     public init(name: String, displayName: String, defaultPort: Int, migrations: MigrationSet, openAPIDocument: String,
                 registerRoutes: @escaping @Sendable (OwlRouter, Platform) -> Void,

@@ -80,6 +80,11 @@ public struct UserStore: Sendable {
     }
 
     /// The user a token belongs to: by subject first, then by email.
+    /// A user of a tenant by id, outside a tenant transaction (sessions).
+    func find(id: UUID, in slug: TenantSlug) async throws -> User? {
+        try await database.withTenant(slug) { try await get(id, on: $0) }
+    }
+
     func find(subject: String, email: String?, in slug: TenantSlug) async throws -> User? {
         try await database.withTenant(slug) { connection in
             let rows = try await connection.query("""
