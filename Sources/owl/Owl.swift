@@ -16,7 +16,7 @@ struct Owl: AsyncParsableCommand {
 struct NightOwlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nightowl", abstract: "Alerts, knowledge base, rosters and escalation.",
-        subcommands: [Run<Self>.self, TenantCommand<Self>.self], defaultSubcommand: Run<Self>.self)
+        subcommands: [Run<Self>.self, TenantCommand<Self>.self, UserCommand<Self>.self], defaultSubcommand: Run<Self>.self)
 }
 extension NightOwlCommand: ServiceCommand {
     static var definition: ServiceDefinition { NightOwlService.definition }
@@ -25,13 +25,13 @@ extension NightOwlCommand: ServiceCommand {
 struct BookOwlCommand: AsyncParsableCommand, ServiceCommand {
     static let configuration = CommandConfiguration(
         commandName: "bookowl", abstract: "Knowledge spaces, documents, runbooks and post-mortems.",
-        subcommands: [Run<Self>.self, TenantCommand<Self>.self], defaultSubcommand: Run<Self>.self)
+        subcommands: [Run<Self>.self, TenantCommand<Self>.self, UserCommand<Self>.self], defaultSubcommand: Run<Self>.self)
     static var definition: ServiceDefinition { BookOwlService.definition }
 }
 
 struct TicketOwlCommand: AsyncParsableCommand, ServiceCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticketowl", abstract: "Ticket orchestration over Zammad.",
-        subcommands: [Run<Self>.self, TenantCommand<Self>.self], defaultSubcommand: Run<Self>.self)
+        subcommands: [Run<Self>.self, TenantCommand<Self>.self, UserCommand<Self>.self], defaultSubcommand: Run<Self>.self)
     static var definition: ServiceDefinition { TicketOwlService.definition }
 }

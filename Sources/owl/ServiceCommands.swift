@@ -77,3 +77,32 @@ struct TenantList<Service: ServiceCommand>: AsyncParsableCommand {
         }
     }
 }
+
+/// `owl <service> user set-password`: for the first admin of a team without an identity provider, or a reset by an
+/// operator. The password is read from standard input, never from the command line (which other users can see).
+struct UserCommand<Service: ServiceCommand>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "user", abstract: "Manage users' sign-in.", subcommands: [UserSetPassword<Service>.self])
+    }
+}
+
+struct UserSetPassword<Service: ServiceCommand>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "set-password",
+                             abstract: "Set a user's password, read from standard input (one line), and end their sessions.")
+    }
+    @Option(help: "The tenant's slug.") var tenant: String
+    @Option(help: "The user's email.") var email: String
+
+    func run() async throws {
+        guard let slug = TenantSlug(tenant) else { throw ValidationError("--tenant '\(tenant)' is not a tenant slug") }
+        guard let password = readLine(strippingNewline: true) else { throw ValidationError("no password on standard input") }
+        if let problem = PasswordRules.problem(with: password) { throw ValidationError("the password \(problem)") }
+        let runner = ServiceRunner(definition: Service.definition, config: ServiceRunner.loadConfig(Service.definition))
+        let done = try await runner.withDatabase { database in
+            try await LocalAccounts(database: database).setPassword(password, email: email, tenant: slug, at: WallClock.system.now)
+        }
+        guard done else { throw ValidationError("tenant \(tenant) has no user with the email \(email)") }
+        print("password set for \(email) in \(tenant); their sessions have ended")
+    }
+}

@@ -96,6 +96,22 @@ public struct LocalAccounts: Sendable {
         return .signedIn(tenant: tenant, userID: userID)
     }
 
+    /// Sets the password of the user with `email` (`owl <service> user set-password`) and ends their sessions; false
+    /// when the tenant has no such user.
+    public func setPassword(_ password: String, email: String, tenant: TenantSlug, at now: Date) async throws -> Bool {
+        var found: (UUID, UUID)?
+        if let tenantRow = try await TenantStore(database: database).find(slug: tenant) {
+            found = try await database.withTenant(tenant) { connection in
+                for try await id in try await connection.query("SELECT id FROM users WHERE lower(email) = \(email.lowercased())",
+                                                              logger: database.logger).decode(UUID.self) { return (tenantRow.id, id) }
+                return nil
+            }
+        }
+        guard let (tenantID, userID) = found, try await setPassword(password, userID: userID, tenant: tenant, at: now) else { return false }
+        try await SessionStore(database: database).end(tenantID: tenantID, userID: userID)
+        return true
+    }
+
     /// Sets a user's password (already checked against `PasswordRules`).
     public func setPassword(_ password: String, userID: UUID, tenant: TenantSlug, at now: Date) async throws -> Bool {
         let hashed = try await hash(password)
