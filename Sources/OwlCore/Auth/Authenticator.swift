@@ -10,7 +10,7 @@ public struct Authenticator: Sendable {
     let apiKeys: APIKeyStore
     let tenants: TenantStore
     let users: UserStore
-    let oidc: OIDCVerifier?
+    public let oidc: OIDCVerifier?
     let devMode: Bool
     let lastUsed: LastUsedTracker
     let keyCache: APIKeyCache

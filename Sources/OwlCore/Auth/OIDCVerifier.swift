@@ -74,7 +74,33 @@ public actor OIDCVerifier {
         case issuerUnavailable
     }
 
-    public func verify(_ token: String) async throws(Failure) -> OIDCClaims {
+    /// Where the issuer's authorization and token endpoints are (its discovery document).
+    public func endpoints() async throws(Failure) -> (authorize: String, token: String) {
+        if let endpoints = cachedEndpoints { return endpoints }
+        do {
+            let discovery = try await fetchJSON(settings.issuer.trimmingSuffix("/") + "/.well-known/openid-configuration")
+            guard let authorize = discovery.objectValue?["authorization_endpoint"]?.stringValue,
+                  let token = discovery.objectValue?["token_endpoint"]?.stringValue else { throw Failure.issuerUnavailable }
+            cachedEndpoints = (authorize, token)
+            return (authorize, token)
+        } catch {
+            logger.error("could not read the OIDC issuer's discovery document", metadata: ["error": .string(String(reflecting: error))])
+            throw .issuerUnavailable
+        }
+    }
+    private var cachedEndpoints: (authorize: String, token: String)?
+
+    /// An ID token from the code flow: signed by the issuer, for the consoles' client, current, and carrying the
+    /// nonce this sign-in sent (so a token made for another sign-in is refused).
+    public func verifyIDToken(_ token: String, clientID: String, nonce: String) async throws(Failure) -> OIDCClaims {
+        let claims = try await verify(token, audience: clientID)
+        guard let sent = claims.string("nonce"), ConstantTime.equal(sent, nonce) else { throw .invalidToken("nonce does not match") }
+        return claims
+    }
+
+    public func verify(_ token: String) async throws(Failure) -> OIDCClaims { try await verify(token, audience: settings.audience) }
+
+    func verify(_ token: String, audience: String) async throws(Failure) -> OIDCClaims {
         let claims: OIDCClaims
         do {
             claims = try await verifySignature(token)
@@ -85,7 +111,7 @@ public actor OIDCVerifier {
         }
         do { try claims.verifyTime(at: clock.now) } catch { throw .invalidToken(Self.describe(error)) }
         guard claims.issuer.value == settings.issuer else { throw .invalidToken("issuer does not match") }
-        do { try claims.audience.verifyIntendedAudience(includes: settings.audience) } catch {
+        do { try claims.audience.verifyIntendedAudience(includes: audience) } catch {
             throw .invalidToken("audience does not match")
         }
         return claims

@@ -119,7 +119,8 @@ public struct ServiceConfig: Sendable {
             oidc = OIDCSettings(
                 issuer: issuer, audience: audience,
                 tenantClaim: env.raw("OIDC_TENANT_CLAIM") ?? "tenant",
-                roleClaim: env.raw("OIDC_ROLE_CLAIM") ?? "role"
+                roleClaim: env.raw("OIDC_ROLE_CLAIM") ?? "role",
+                clientID: env.raw("OIDC_CLIENT_ID"), clientSecret: env.raw("OIDC_CLIENT_SECRET"), redirectURL: env.raw("OIDC_REDIRECT_URL")
             )
         }
         let workerPoll = try env.int("WORKER_POLL_SECONDS", default: 30, range: 1...3_600)
@@ -216,8 +217,17 @@ public struct OIDCSettings: Sendable {
     public var roleClaim: String
     /// How soon the keys may be fetched again when a token names an unknown key id.
     public var minimumKeyRefresh: Duration
+    /// The consoles' client at the issuer (`OIDC_CLIENT_ID`): with it, the sign-in page offers single sign-on
+    /// (authorization code with PKCE). `clientSecret` for a confidential client; `redirectURL` where the issuer sends
+    /// the browser back (by default `PUBLIC_URL` or the request's host, plus `/auth/oidc/callback`).
+    public var clientID: String?
+    public var clientSecret: String?
+    public var redirectURL: String?
     public init(issuer: String, audience: String, tenantClaim: String = "tenant", roleClaim: String = "role",
-                minimumKeyRefresh: Duration = .seconds(30)) {
+                minimumKeyRefresh: Duration = .seconds(30), clientID: String? = nil, clientSecret: String? = nil, redirectURL: String? = nil) {
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.redirectURL = redirectURL
         self.issuer = issuer
         self.audience = audience
         self.tenantClaim = tenantClaim

@@ -31,6 +31,7 @@ struct SignInRoutes {
         routes.secured(.get, "/api/v1/me/sessions", .role(.readonly), listSessions)
         routes.secured(.delete, "/api/v1/me/sessions", .role(.readonly), endAllSessions)
         routes.secured(.post, "/api/v1/users/{id}/password-link", .role(.admin), passwordLink)
+        registerOIDC(on: routes)
     }
 
     // MARK: Signing in
@@ -50,8 +51,13 @@ struct SignInRoutes {
         var devUsers: [[String: Any]] = []
         if platform.config.devMode || tenant == nil { tenants = try await TenantStore(database: platform.database).list() }
         if platform.config.devMode {
-            for tenant in tenants {
-                for user in try await platform.database.withTenant(tenant.slug, { try await UserStore(database: platform.database).list(page: OffsetPage(limit: 20), activeOnly: true, on: $0) }).users {
+            // The tenant asked for, else the first few: a development cluster has one or two.
+            let shown = tenant.map { slug in tenants.filter { $0.slug.value == slug } } ?? Array(tenants.prefix(5))
+            for tenant in shown {
+                let users = try await platform.database.withTenant(tenant.slug) {
+                    try await UserStore(database: platform.database).list(page: OffsetPage(limit: 20), activeOnly: true, on: $0).users
+                }
+                for user in users {
                     devUsers.append(["id": user.id.uuidString.lowercased(), "name": user.displayName, "role": user.role.rawValue,
                                      "tenant": tenant.slug.value, "csrf": token, "returnTo": returnTo])
                 }
@@ -60,7 +66,7 @@ struct SignInRoutes {
         let values: [String: Any] = [
             "service": service, "csrf": token, "returnTo": returnTo, "returnToQuery": FormEncoding.escape(returnTo),
             "tenant": tenant ?? (tenants.count == 1 ? tenants[0].slug.value : ""), "email": email ?? "", "error": error ?? false,
-            "oidc": false, "localAccounts": settings.localAccounts,
+            "oidc": oidcClient != nil, "localAccounts": settings.localAccounts,
             "hasDevUsers": !devUsers.isEmpty, "devUsers": devUsers,
         ]
         var headers = HTTPFields()
