@@ -17,6 +17,7 @@ struct IDTokenClaims: JWTPayload {
     var exp: ExpirationClaim
     var nonce: String?
     var email: String?
+    var email_verified: Bool?
     var name: String?
     var tenant: String?
     var role: String?
@@ -90,7 +91,7 @@ final class CodeFlowProvider: Sendable {
             let issuer = "http://\(request.head.authority ?? "")"
             let claims = IDTokenClaims(sub: .init(value: who.subject), iss: .init(value: issuer), aud: .init(value: [issued.0]),
                                        exp: .init(value: Date().addingTimeInterval(who.expired ? -600 : 300)),
-                                       nonce: who.wrongNonce ? "another-nonce" : issued.3, email: who.email, name: who.name, tenant: who.tenant, role: who.role)
+                                       nonce: who.wrongNonce ? "another-nonce" : issued.3, email: who.email, email_verified: true, name: who.name, tenant: who.tenant, role: who.role)
             let token = try await keys.sign(claims, kid: "kc1")
             return Self.json(.ok, #"{"access_token":"at","token_type":"Bearer","expires_in":300,"id_token":"\#(token)"}"#)
         }
@@ -183,10 +184,17 @@ final class CodeFlowProvider: Sendable {
             #expect(first.status == .seeOther)
             let fresh = Browser(client)
             // The same state and code again: the state was used up.
-            let replayed = try await fresh.request(.get, "/auth/oidc/callback?code=\(code)&state=\(FormEncoding.escape(state))")
+            let replayed = try await browser.request(.get, "/auth/oidc/callback?code=\(code)&state=\(FormEncoding.escape(state))")
             #expect(replayed.status == .badRequest && replayed.text.contains("expired or was used"))
-            // A state this service never issued.
+            // A state this service never issued, or one started in another browser (a callback link sent to a victim).
             #expect(try await fresh.request(.get, "/auth/oidc/callback?code=\(code)&state=forged").status == .badRequest)
+            let attacker = Browser(client)
+            let started = try await attacker.request(.get, "/auth/oidc/start")
+            let (_, redirected, _) = try await Self.get(try #require(started.headers[.location]))
+            let link = try #require(redirected["Location"] ?? redirected["location"]).replacingOccurrences(of: "https://owl.example.com", with: "")
+            let victim = Browser(client)
+            let csrf = try await victim.request(.get, link)
+            #expect(csrf.status == .badRequest && csrf.text.contains("not started in this browser") && victim.cookies["owltest_session"] == nil)
             #expect(try await fresh.request(.get, "/auth/oidc/callback?error=access_denied").status == .unauthorized)
 
             // A fresh state with a code already used: the issuer refuses the exchange.
@@ -194,6 +202,7 @@ final class CodeFlowProvider: Sendable {
             let authorizeURL = try #require(start.headers[.location])
             let newState = try #require(URLComponents(string: authorizeURL)?.queryItems?.first { $0.name == "state" }?.value)
             let reused = try await fresh.request(.get, "/auth/oidc/callback?code=\(code)&state=\(FormEncoding.escape(newState))")
+            #expect(fresh.cookies["owltest_oidc"] == newState)
             #expect(reused.status == .unauthorized && reused.text.contains("invalid_grant"))
 
             provider.identity.withLockedValue { $0.wrongNonce = true }

@@ -11,7 +11,7 @@ import Testing
     /// a provider's Retry-After is kept as given.
     @Test(arguments: [
         (1, nil, 0.0, 10.0), (2, nil, 0.0, 20), (3, nil, 0.0, 40), (7, nil, 0.0, 600), (12, nil, 0.0, 600),
-        (1, nil, 0.5, 9), (3, nil, 0.999_999, 32.000_008), (2, 30, 0.9, 30), (2, 0, 0.5, 1), (2, 99_999, 0, 3_600),
+        (1, nil, 0.5, 9), (3, nil, 0.999_999, 32.000_008), (2, 30, 0.9, 30), (2, 0, 0.5, 1), (2, 99_999, 0, 3_600), (2, .nan, 0, 20), (2, .infinity, 0, 20),
     ] as [(Int, Double?, Double, Double)])
     func delays(attempt: Int, retryAfter: Double?, unit: Double, expected: Double) {
         let policy = RetryPolicy(base: 10, cap: 600, maxAttempts: 5, jitter: 0.2)
@@ -22,7 +22,7 @@ import Testing
     /// (status, Retry-After, outcome): 2xx delivered, 429 and 5xx retried, other 4xx final.
     @Test(arguments: [
         (200, nil, "ok"), (204, nil, "ok"), (500, nil, "retry nil"), (503, "7", "retry 7"), (429, "Sun, 06 Nov 1994 08:49:47 GMT", "retry 13"),
-        (429, "soon", "retry nil"), (400, nil, "final"), (404, nil, "final"), (409, "5", "final"), (301, nil, "final"),
+        (429, "soon", "retry nil"), (503, "nan", "retry nil"), (503, "-inf", "retry nil"), (400, nil, "final"), (404, nil, "final"), (409, "5", "final"), (301, nil, "final"),
     ] as [(Int, String?, String)])
     func classifies(code: Int, retryAfter: String?, expected: String) {
         let now = Date(timeIntervalSince1970: 784_111_787 - 13)   // 13 s before the date above

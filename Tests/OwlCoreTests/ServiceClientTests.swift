@@ -55,7 +55,7 @@ import Testing
 
     static func client(_ app: TestApp) -> OwlServiceClient {
         var client = app.platform.service(.bookowl)
-        client.timeout = .milliseconds(500)
+        client.timeout = .milliseconds(1_500)
         client.retryPause = .milliseconds(1)
         return client
     }
@@ -71,7 +71,7 @@ import Testing
             #expect(server.seen.last?.headers["x-api-key"] == "bo_key_1" && server.seen.last?.path == "/api/v1/documents")
 
             // A GET that meets a 503 and a timeout is tried again and gets its answer on the third try.
-            server.script(.status(503), .slow(.seconds(2)), .status(200, body: "{}"))
+            server.script(.status(503), .slow(.seconds(4)), .status(200, body: "{}"))
             #expect(try await client.get("/api/v1/spaces", tenant: tenant).status == 200)
             #expect(server.seen.count == 4)
 

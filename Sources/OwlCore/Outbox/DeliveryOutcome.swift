@@ -36,7 +36,7 @@ public enum HTTPDelivery {
 public enum RetryAfter {
     public static func seconds(_ value: String, now: Date) -> TimeInterval? {
         let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = TimeInterval(text) { return max(seconds, 0) }
+        if let seconds = TimeInterval(text) { return seconds.isFinite ? max(seconds, 0) : nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
@@ -65,14 +65,14 @@ public struct RetryPolicy: Sendable {
     /// The delay before attempt `attempt + 1` without jitter: `base`, 2×`base`, 4×`base`, … up to `cap`, or what the
     /// provider asked for.
     public func backoff(afterAttempt attempt: Int, retryAfter: TimeInterval?) -> TimeInterval {
-        if let retryAfter { return min(max(retryAfter, 1), 3_600) }
+        if let retryAfter, retryAfter.isFinite { return min(max(retryAfter, 1), 3_600) }
         return min(base * pow(2, Double(max(attempt - 1, 0))), cap)
     }
 
     /// The delay with jitter applied; `unit` is a number in 0..<1 (random in the services, fixed in tests).
     public func delay(afterAttempt attempt: Int, retryAfter: TimeInterval?, unit: Double) -> TimeInterval {
         let plain = backoff(afterAttempt: attempt, retryAfter: retryAfter)
-        if retryAfter != nil { return plain }
+        if let retryAfter, retryAfter.isFinite { return plain }
         return plain * (1 - jitter * min(max(unit, 0), 1))
     }
 

@@ -43,16 +43,26 @@ public struct OutboxDeliverer: Sendable {
         .periodic("outbox", every: interval, wakeOn: [OutboxStore.channel]) { tenant, _ in _ = try await drain(tenant) }
     }
 
-    /// Delivers every due message of the tenant; returns how many attempts it made.
+    /// How many messages one claim takes: few enough that all are sent, at `timeout` each, well within the lease.
+    static let batch = 5
+    /// How long one drain may go on before it leaves the rest to the next pass, so that a provider that times out does
+    /// not hold up the worker's other jobs.
+    public var budget: TimeInterval = 20
+
+    /// Delivers the tenant's due messages (within `budget`); returns how many attempts it made.
     @discardableResult
     public func drain(_ tenant: Tenant) async throws -> Int {
         var total = 0
-        while true {
+        let started = clock.now
+        while clock.now.timeIntervalSince(started) < budget {
+            let claimedAt = clock.now
             let claimed = try await database.withTenant(tenant.slug, actor: "outbox") { connection in
-                try await store.claim(at: clock.now, lease: lease, limit: 20, on: connection)
+                try await store.claim(at: claimedAt, lease: lease, limit: Self.batch, on: connection)
             }
             if claimed.isEmpty { return total }
             for message in claimed {
+                // A lease about to run out may already be another worker's: leave the message to it.
+                if clock.now.timeIntervalSince(claimedAt) > lease - Double(timeout.nanoseconds) / 1e9 { break }
                 let result = await attempt(message, tenant: tenant)
                 let status = try await database.withTenant(tenant.slug, actor: "outbox") { connection in
                     try await store.settle(message, result, at: clock.now, on: connection)
@@ -66,6 +76,7 @@ public struct OutboxDeliverer: Sendable {
                 total += 1
             }
         }
+        return total
     }
 
     func attempt(_ claimed: OutboxStore.Claimed, tenant: Tenant) async -> AttemptResult {

@@ -82,7 +82,7 @@ public struct OutboxStore: Sendable {
             UPDATE outbox SET status = \(status), lease_until = NULL, last_error = \(error), response_status = \(result.statusCode),
                 sent_at = CASE WHEN \(status) IN ('sent', 'sandboxed') THEN \(instant) END,
                 next_attempt_at = CASE WHEN \(status) = 'pending' THEN \(next) ELSE next_attempt_at END
-            WHERE id = \(claimed.id) AND status = 'sending'
+            WHERE id = \(claimed.id) AND status = 'sending' AND attempts = \(claimed.attempt)
             """, logger: logger)
         return status
     }

@@ -73,10 +73,18 @@ public struct LocalAccounts: Sendable {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
         let accountKey = "account:\(slug.lowercased()):\(email)"
         let addressKey = address.map { "address:\($0)" }
-        let failures = try await recentFailures([accountKey] + (addressKey.map { [$0] } ?? []), at: now)
+        let keys = [accountKey] + (addressKey.map { [$0] } ?? [])
+        // This attempt counts as a failure until the password is found right, so that attempts made at the same
+        // moment see each other and cannot get past the limit together.
+        try await recordFailure(keys, at: now)
+        let failures = try await recentFailures(keys, at: now)
         let accountLock = limits.lockedUntil(failures: failures[accountKey] ?? [], limit: limits.perAccount, at: now)
         let addressLock = addressKey.flatMap { limits.lockedUntil(failures: failures[$0] ?? [], limit: limits.perAddress, at: now) }
-        if let until = [accountLock, addressLock].compactMap({ $0 }).max() { return .locked(until: until) }
+        // Over the limit: this attempt is one more than allowed (the limit counts the attempts before it).
+        if let until = [accountLock, addressLock].compactMap({ $0 }).max(),
+           (failures[accountKey]?.count ?? 0) > limits.perAccount || addressKey.map({ (failures[$0]?.count ?? 0) > limits.perAddress }) == true {
+            return .locked(until: until)
+        }
 
         var account: (Tenant, UUID, String?, Bool)?
         if let tenantSlug = TenantSlug(slug.lowercased()), let tenant = try await TenantStore(database: database).find(slug: tenantSlug) {
@@ -88,11 +96,12 @@ public struct LocalAccounts: Sendable {
             }
         }
         let matches = try await verify(password, hash: account?.2 ?? decoy)
-        guard let (tenant, userID, hash, active) = account, hash != nil, active, matches else {
-            try await recordFailure([accountKey] + (addressKey.map { [$0] } ?? []), at: now)
-            return .invalid
-        }
-        try await database.client.query("DELETE FROM public.sign_in_failures WHERE key = \(accountKey)", logger: database.logger)
+        guard let (tenant, userID, hash, active) = account, hash != nil, active, matches else { return .invalid }
+        // Signed in: the account starts afresh, and this attempt no longer counts against the address.
+        try await database.client.query("""
+            DELETE FROM public.sign_in_failures WHERE key = \(accountKey)
+               OR ctid = (SELECT ctid FROM public.sign_in_failures WHERE key = \(addressKey) AND at = \(now) LIMIT 1)
+            """, logger: database.logger)
         return .signedIn(tenant: tenant, userID: userID)
     }
 
@@ -137,7 +146,9 @@ public struct LocalAccounts: Sendable {
             try await connection.query("""
                 INSERT INTO public.sign_in_failures (key, at) SELECT k, \(now) FROM unnest(\(keys)::text[]) AS t(k)
                 """, logger: database.logger)
-            try await connection.query("DELETE FROM public.sign_in_failures WHERE at < \(now.addingTimeInterval(-86_400))", logger: database.logger)
+            try await connection.query("""
+                DELETE FROM public.sign_in_failures WHERE key = ANY(\(keys)) AND at < \(now.addingTimeInterval(-limits.window))
+                """, logger: database.logger)
         }
     }
 }

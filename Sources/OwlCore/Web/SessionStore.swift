@@ -18,6 +18,11 @@ public struct SessionStore: Sendable {
             if let previous {
                 try await connection.query("DELETE FROM public.web_sessions WHERE id_hash = \(WebToken.hash(previous))", logger: database.logger)
             }
+            // The tenant's sessions that ended without a sign-out go when the next one starts.
+            try await connection.query("""
+                DELETE FROM public.web_sessions
+                WHERE tenant_id = \(tenantID) AND (expires_at < \(now) OR last_seen_at < \(now.addingTimeInterval(-settings.idleTimeout)))
+                """, logger: database.logger)
             try await connection.query("""
                 INSERT INTO public.web_sessions (id_hash, tenant_id, user_id, csrf_token, method, user_agent, ip_address, created_at,
                                                  last_seen_at, expires_at)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -14,6 +15,8 @@ extension SignInRoutes {
         routes.open(.get, "/auth/oidc/start", oidcStart)
         routes.open(.get, "/auth/oidc/callback", oidcCallback)
     }
+
+    var stateCookie: String { "\(platform.config.serviceName)_oidc" }
 
     var oidcClient: (OIDCVerifier, String)? {
         guard let verifier = platform.authenticator.oidc, let client = verifier.settings.clientID else { return nil }
@@ -35,16 +38,23 @@ extension SignInRoutes {
         }
         let state = WebToken.make(), nonce = WebToken.make(), codeVerifier = WebToken.make()
         let now = platform.clock.now
-        try await platform.database.client.query("""
-            INSERT INTO public.oidc_sign_ins (state_hash, nonce, verifier, return_to, created_at, expires_at)
-            VALUES (\(WebToken.hash(state)), \(nonce), \(codeVerifier), \(returnTo), \(now), \(now.addingTimeInterval(Self.signInLifetime)))
-            """, logger: platform.logger)
+        try await platform.database.transaction { connection in
+            try await connection.query("DELETE FROM public.oidc_sign_ins WHERE expires_at < \(now)", logger: platform.logger)
+            try await connection.query("""
+                INSERT INTO public.oidc_sign_ins (state_hash, nonce, verifier, return_to, created_at, expires_at)
+                VALUES (\(WebToken.hash(state)), \(nonce), \(codeVerifier), \(returnTo), \(now), \(now.addingTimeInterval(Self.signInLifetime)))
+                """, logger: platform.logger)
+        }
         let parameters = [
             ("response_type", "code"), ("client_id", client), ("redirect_uri", redirectURL(request)), ("scope", "openid email profile"),
             ("state", state), ("nonce", nonce), ("code_challenge", PKCE.challenge(for: codeVerifier)), ("code_challenge_method", "S256"),
         ]
         let separator = endpoints.authorize.contains("?") ? "&" : "?"
-        return redirect(endpoints.authorize + separator + FormEncoding.encode(parameters))
+        var response = redirect(endpoints.authorize + separator + FormEncoding.encode(parameters))
+        // The state is bound to this browser: a callback link made for another browser (login CSRF) is refused.
+        response.headers.append(HTTPField(name: .setCookie, value: "\(stateCookie)=\(state); Path=/auth/oidc; Max-Age=\(Int(Self.signInLifetime)); HttpOnly; SameSite=Lax"
+                                          + (cookie.secure ? "; Secure" : "")))
+        return response
     }
 
     /// The issuer sends the browser back with a code: the state is used up, the code exchanged with the verifier,
@@ -58,6 +68,9 @@ extension SignInRoutes {
         }
         if let error = query["error"] { return try await refuse("The identity provider did not sign you in (\(error)).", .unauthorized) }
         guard let state = query["state"], let code = query["code"] else { return try await refuse("The sign-in answer is incomplete. Start again.") }
+        guard let bound = CookieHeader.value(stateCookie, in: request.headers[.cookie]), ConstantTime.equal(bound, state) else {
+            return try await refuse("This sign-in was not started in this browser. Start again.")
+        }
         var pending: (nonce: String, verifier: String, returnTo: String)?
         for try await row in try await platform.database.client.query("""
             DELETE FROM public.oidc_sign_ins WHERE state_hash = \(WebToken.hash(state)) AND expires_at > \(platform.clock.now)
@@ -67,9 +80,12 @@ extension SignInRoutes {
 
         let idToken: String
         do {
-            idToken = try await exchange(code, verifier: pending.verifier, request: request, client: client, tokenEndpoint: try await verifier.endpoints().token)
+            let endpoints = try await verifier.endpoints()
+            idToken = try await exchange(code, verifier: pending.verifier, request: request, client: client, tokenEndpoint: endpoints.token)
         } catch let failure as OIDCFailure {
             return try await refuse(failure.message, .unauthorized)
+        } catch {
+            return try await refuse("The identity provider cannot be reached. Try again in a moment.", .serviceUnavailable)
         }
         let claims: OIDCClaims
         do {
@@ -84,7 +100,13 @@ extension SignInRoutes {
               let tenant = try await TenantStore(database: platform.database).find(slug: slug) else {
             return try await refuse("Your account names no workspace here. Ask an administrator.", .forbidden)
         }
-        guard let userID = try await provision(claims, tenant: tenant, roleClaim: settings.roleClaim, context: context) else {
+        let provisioned: UUID?
+        do {
+            provisioned = try await provision(claims, tenant: tenant, roleClaim: settings.roleClaim, context: context)
+        } catch is OIDCFailure {
+            return try await refuse("Another account here has your email address. Ask an administrator to link it to your sign-on.", .forbidden)
+        }
+        guard let userID = provisioned else {
             return try await refuse("Your account here is deactivated. Ask an administrator.", .forbidden)
         }
         return try await startSession(request, context, tenant: tenant, userID: userID, method: .oidc, returnTo: pending.returnTo)
@@ -125,19 +147,23 @@ extension SignInRoutes {
         let email = claims.string("email") ?? "\(subject)@\(tenant.slug.value).invalid"
         let name = claims.string("name") ?? claims.string("preferred_username") ?? email
         let role = claims.string(roleClaim).flatMap(Role.init(rawValue:))
+        // An email the provider has not verified could be anyone's: it never links to an existing user.
+        let verified = claims.all["email_verified"] == .bool(true) || claims.all["email_verified"] == .string("true")
+        let linkable = verified ? email : ""
         let now = platform.clock.now
         let (id, active, created) = try await platform.database.withTenant(tenant.slug, actor: email) { connection -> (UUID, Bool, Bool) in
             for try await (id, active) in try await connection.query("""
                 UPDATE users SET external_id = COALESCE(external_id, \(subject)), role = COALESCE(\(role?.rawValue), role), updated_at = \(now)
-                WHERE id = (SELECT id FROM users WHERE external_id = \(subject) OR (external_id IS NULL AND lower(email) = lower(\(email)))
+                WHERE id = (SELECT id FROM users WHERE external_id = \(subject) OR (external_id IS NULL AND lower(email) = lower(\(linkable)))
                             ORDER BY (external_id = \(subject)) DESC NULLS LAST LIMIT 1)
                 RETURNING id, is_active
                 """, logger: platform.logger).decode((UUID, Bool).self) { return (id, active, false) }
             for try await id in try await connection.query("""
                 INSERT INTO users (external_id, email, display_name, role, created_at, updated_at)
-                VALUES (\(subject), \(email), \(String(name.prefix(200))), \((role ?? .readonly).rawValue), \(now), \(now)) RETURNING id
+                VALUES (\(subject), \(email), \(String(name.prefix(200))), \((role ?? .readonly).rawValue), \(now), \(now))
+                ON CONFLICT DO NOTHING RETURNING id
                 """, logger: platform.logger).decode(UUID.self) { return (id, true, true) }
-            throw APIError.conflict("the user could not be provisioned")
+            throw OIDCFailure(message: "email taken")
         }
         if created {
             await platform.audit.record(AuditEntry(actor: email, actorType: AuthMethod.jwt.rawValue, action: "user.provision", resource: "user",

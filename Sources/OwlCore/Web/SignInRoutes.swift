@@ -148,11 +148,12 @@ struct SignInRoutes {
     /// The page of a password link.
     @Sendable func passwordPage(_ request: Request, _ context: OwlRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
-        return try await passwordForm(request, token: token, error: nil, status: .ok)
+        return try await passwordForm(request, context, token: token, error: nil, status: .ok)
     }
 
-    func passwordForm(_ request: Request, token: String, error: String?, status: HTTPResponse.Status) async throws -> Response {
-        let csrf = CookieHeader.value(formCookie, in: request.headers[.cookie]) ?? WebToken.make()
+    func passwordForm(_ request: Request, _ context: OwlRequestContext, token: String, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        // A signed-in browser's forms carry its session's token; the CSRF middleware checks that one.
+        let csrf = context.principal?.csrfToken ?? CookieHeader.value(formCookie, in: request.headers[.cookie]) ?? WebToken.make()
         var values: [String: Any] = ["service": service, "token": token, "csrf": csrf, "error": error ?? false]
         if let link = try await links.find(token, at: platform.clock.now), let tenant = try await tenant(id: link.tenantID),
            let user = try await UserStore(database: platform.database).find(id: link.userID, in: tenant.slug) {
@@ -173,16 +174,16 @@ struct SignInRoutes {
         let form = try await anonymousForm(request, context)
         let password = form["password"] ?? ""
         if let problem = PasswordRules.problem(with: password) {
-            return try await passwordForm(request, token: token, error: "The password \(problem).", status: .unprocessableContent)
+            return try await passwordForm(request, context, token: token, error: "The password \(problem).", status: .unprocessableContent)
         }
         guard password == form["confirm"] else {
-            return try await passwordForm(request, token: token, error: "The two passwords are not the same.", status: .unprocessableContent)
+            return try await passwordForm(request, context, token: token, error: "The two passwords are not the same.", status: .unprocessableContent)
         }
         let now = platform.clock.now
         guard let link = try await links.find(token, at: now), let tenant = try await tenant(id: link.tenantID),
               try await links.use(token, at: now),
               try await accounts.setPassword(password, userID: link.userID, tenant: tenant.slug, at: now) else {
-            return try await passwordForm(request, token: token, error: nil, status: .notFound)
+            return try await passwordForm(request, context, token: token, error: nil, status: .notFound)
         }
         try await sessions.end(tenantID: tenant.id, userID: link.userID)
         await platform.audit.record(AuditEntry(actor: "user:\(link.userID.uuidString.lowercased())", actorType: "password_link",
