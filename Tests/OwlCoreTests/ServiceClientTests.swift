@@ -53,9 +53,10 @@ import Testing
         return (app, tenant, clock)
     }
 
-    static func client(_ app: TestApp) -> OwlServiceClient {
+    /// A timeout well above what a loaded test machine needs for a local answer, unless a test is about timeouts.
+    static func client(_ app: TestApp, timeout: Duration = .seconds(10)) -> OwlServiceClient {
         var client = app.platform.service(.bookowl)
-        client.timeout = .milliseconds(1_500)
+        client.timeout = timeout
         client.retryPause = .milliseconds(1)
         return client
     }
@@ -64,14 +65,14 @@ import Testing
         let server = ScriptedServer()
         try await server.run { base in
             let (app, tenant, _) = try await Self.setup(base + "/")
-            let client = Self.client(app)
+            let client = Self.client(app, timeout: .seconds(3))
             server.script(.status(200, body: #"{"items":[]}"#))
             let answer = try await client.get("/api/v1/documents?q=disk", tenant: tenant)
             #expect(answer.json?.objectValue?["items"] == .array([]))
             #expect(server.seen.last?.headers["x-api-key"] == "bo_key_1" && server.seen.last?.path == "/api/v1/documents")
 
             // A GET that meets a 503 and a timeout is tried again and gets its answer on the third try.
-            server.script(.status(503), .slow(.seconds(4)), .status(200, body: "{}"))
+            server.script(.status(503), .slow(.seconds(10)), .status(200, body: "{}"))
             #expect(try await client.get("/api/v1/spaces", tenant: tenant).status == 200)
             #expect(server.seen.count == 4)
 
@@ -119,7 +120,8 @@ import Testing
         await #expect(throws: ServiceCallError.notConfigured("bookowl_api_url")) { try await Self.client(app).get("/a", tenant: tenant) }
         let (other, otherTenant, _) = try await Self.setup("http://127.0.0.1:9", key: "k")
         await #expect {
-            try await Self.client(other).get("/a", tenant: otherTenant)
+            // Nothing listens there: the pool tries to connect until the call's deadline, then reports the refusal.
+            try await Self.client(other, timeout: .seconds(1)).get("/a", tenant: otherTenant)
         } throws: { error in
             if case .unreachable? = error as? ServiceCallError { true } else { false }
         }
