@@ -7,7 +7,8 @@ import OwlCore
 import OwlTestSupport
 import Testing
 
-/// Claims as an identity provider issues them.
+/// Claims as an identity provider issues them, in access tokens and (with `nonce`, `name`, `email_verified`) in the
+/// ID tokens of the code flow.
 struct IssuedClaims: JWTPayload {
     var sub: SubjectClaim
     var iss: IssuerClaim
@@ -17,6 +18,9 @@ struct IssuedClaims: JWTPayload {
     var tenant: String?
     var role: String?
     var email: String?
+    var nonce: String? = nil
+    var name: String? = nil
+    var email_verified: Bool? = nil
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 

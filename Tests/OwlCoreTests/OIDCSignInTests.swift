@@ -9,21 +9,6 @@ import OwlCore
 import OwlTestSupport
 import Testing
 
-/// ID token claims of the code flow.
-struct IDTokenClaims: JWTPayload {
-    var sub: SubjectClaim
-    var iss: IssuerClaim
-    var aud: AudienceClaim
-    var exp: ExpirationClaim
-    var nonce: String?
-    var email: String?
-    var email_verified: Bool?
-    var name: String?
-    var tenant: String?
-    var role: String?
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
-}
-
 /// A local identity provider for the authorization code flow, as Keycloak and Dex serve it: discovery, an authorize
 /// endpoint (the person "signs in" as `identity`), a token endpoint that checks the client, the redirect URI, the PKCE
 /// verifier and that a code is used once, and the JWKS.
@@ -89,9 +74,9 @@ final class CodeFlowProvider: Sendable {
             }
             let who = identity.withLockedValue { $0 }
             let issuer = "http://\(request.head.authority ?? "")"
-            let claims = IDTokenClaims(sub: .init(value: who.subject), iss: .init(value: issuer), aud: .init(value: [issued.0]),
-                                       exp: .init(value: Date().addingTimeInterval(who.expired ? -600 : 300)),
-                                       nonce: who.wrongNonce ? "another-nonce" : issued.3, email: who.email, email_verified: true, name: who.name, tenant: who.tenant, role: who.role)
+            let claims = IssuedClaims(sub: .init(value: who.subject), iss: .init(value: issuer), aud: .init(value: [issued.0]),
+                                      exp: .init(value: Date().addingTimeInterval(who.expired ? -600 : 300)), tenant: who.tenant, role: who.role,
+                                      email: who.email, nonce: who.wrongNonce ? "another-nonce" : issued.3, name: who.name, email_verified: true)
             let token = try await keys.sign(claims, kid: "kc1")
             return Self.json(.ok, #"{"access_token":"at","token_type":"Bearer","expires_in":300,"id_token":"\#(token)"}"#)
         }

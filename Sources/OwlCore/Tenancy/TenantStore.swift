@@ -16,6 +16,16 @@ public struct TenantStore: Sendable {
         return nil
     }
 
+    public func find(id: UUID) async throws -> Tenant? {
+        let rows = try await database.client.query(
+            "SELECT id, name, slug, created_at FROM public.tenants WHERE id = \(id)", logger: database.logger)
+        for try await (id, name, rawSlug, created) in rows.decode((UUID, String, String, Date).self) {
+            guard let slug = TenantSlug(rawSlug) else { continue }
+            return Tenant(id: id, name: name, slug: slug, createdAt: created)
+        }
+        return nil
+    }
+
     public func list() async throws -> [Tenant] {
         let rows = try await database.client.query(
             "SELECT id, name, slug, created_at FROM public.tenants ORDER BY slug", logger: database.logger)

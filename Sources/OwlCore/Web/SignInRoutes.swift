@@ -194,7 +194,7 @@ struct SignInRoutes {
     }
 
     func tenant(id: UUID) async throws -> Tenant? {
-        try await TenantStore(database: platform.database).list().first { $0.id == id }
+        try await TenantStore(database: platform.database).find(id: id)
     }
 
     /// A single-use link (72 hours) that lets the user set a password: for an invitation or a reset. Shown once.
