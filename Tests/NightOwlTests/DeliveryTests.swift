@@ -62,7 +62,7 @@ final class ScriptedSender: NotificationSender, Sendable {
         let attempts = try await s.f.app.database.withTenant(s.f.tenant.slug) { connection -> [String] in
             var rows: [String] = []
             for try await (method, outcome) in try await connection.query("""
-                SELECT o.method, a.outcome FROM notification_attempts a JOIN notification_outbox o ON o.id = a.notification_id
+                SELECT o.method, a.outcome FROM outbox_attempts a JOIN notification_outbox o ON o.id = a.message_id
                 ORDER BY a.id
                 """, logger: TestDatabase.logger).decode((String, String).self) { rows.append("\(method) \(outcome)") }
             return rows

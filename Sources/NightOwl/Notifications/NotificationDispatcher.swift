@@ -18,13 +18,13 @@ protocol NotificationSender: Sendable {
     func send(_ bundle: OutboundBundle, tenant: Tenant) async -> DeliveryOutcome
 }
 
-/// Delivers the outbox. Rows are claimed with `FOR UPDATE SKIP LOCKED` and leased while they are sent, so two workers
-/// never send the same row; a worker that dies mid-send leaves a lease that expires and the row is tried again.
-/// Calls and SMS to one number are limited to one per `personalInterval`: what arrives meanwhile waits and goes out
-/// as one bundled message; Slack and webhooks are bundled the same way within `channelInterval`. Failures are
-/// retried with exponential backoff on 5xx, 429 and network errors, never on 4xx; when every message of an
-/// escalation step has failed for good, the alert's next tier is made due at once.
-public struct NotificationDispatcher: Sendable {
+/// NightOwl's notifications on the shared outbox (its `notification` handler): the outbox claims due messages with
+/// `FOR UPDATE SKIP LOCKED` and a lease, and records every attempt; the rules are NightOwl's. A message whose alert was
+/// acknowledged or resolved is cancelled. Calls and SMS to one number are limited to one per `personalInterval`: what
+/// arrives meanwhile waits and goes out as one bundled message; Slack and webhooks are bundled the same way within
+/// `channelInterval`. Failures are retried with exponential backoff on 5xx, 429 and network errors, never on 4xx; when
+/// every message of an escalation step has failed for good, the alert's next tier is made due at once.
+public struct NotificationDispatcher: OutboxHandler {
     let database: Database
     let logger: Logger
     let sender: any NotificationSender
@@ -35,9 +35,15 @@ public struct NotificationDispatcher: Sendable {
     static let channelInterval: TimeInterval = 5
     /// 10 s, 20 s, 40 s, … capped at 10 minutes, up to a fifth of each taken off at random; five attempts.
     static let retries = RetryPolicy(base: 10, cap: 600, maxAttempts: 5, jitter: 0.2)
-    static let lease: TimeInterval = 120
     /// A number in 0..<1 for the jitter of each retry's delay.
-    var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+    public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+
+    public var name: String { "notification" }
+    public var policy: RetryPolicy { Self.retries }
+    public var lease: TimeInterval { 120 }
+    /// A Slack message with its follow-ups, or a Twilio call, within the sender's timeout.
+    public var deliveryTimeout: TimeInterval { 30 }
+    public var claimLimit: Int { 50 }
 
     init(database: Database, logger: Logger, sender: any NotificationSender, now: @escaping @Sendable () -> Date) {
         self.database = database
@@ -56,19 +62,9 @@ public struct NotificationDispatcher: Sendable {
         method == .sms || method == .phone ? personalInterval : channelInterval
     }
 
+    /// Delivers the tenant's due notifications; returns how many deliveries it attempted.
     public func drain(_ tenant: Tenant) async throws -> Int {
-        var total = 0
-        while true {
-            let bundles = try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await claim(on: $0) }
-            if bundles.isEmpty { return total }
-            for bundle in bundles {
-                let outcome = bundle.mode == .sandbox ? .delivered(reference: nil) : await sender.send(bundle, tenant: tenant)
-                let recorded = try await database.withTenant(tenant.slug, actor: "notification-dispatcher") { try await settle(bundle, outcome, on: $0) }
-                // Counted once the outcome is committed.
-                metrics.settled(bundle, as: recorded)
-                total += 1
-            }
-        }
+        try await OutboxRunner(database: database, handler: self, logger: logger, now: now).drain(tenant)
     }
 
     /// One tenant's messages due for more than `grace` and still not sent (pending, or leased by a worker whose lease
@@ -86,50 +82,40 @@ public struct NotificationDispatcher: Sendable {
         }
     }
 
-    /// Claims due rows, cancelling those whose alert no longer needs them and holding back those a rate limit covers.
-    func claim(on connection: PostgresConnection) async throws -> [OutboundBundle] {
-        let instant = now()
-        let rows = try await connection.query("""
-            SELECT o.id, o.alert_id, o.method, o.mode, o.recipient, o.payload::text, a.status
-            FROM notification_outbox o LEFT JOIN alerts a ON a.id = o.alert_id
-            WHERE (o.status = 'pending' OR (o.status = 'sending' AND o.lease_until < \(instant))) AND o.next_attempt_at <= \(instant)
-            ORDER BY o.next_attempt_at, o.created_at LIMIT 50
-            FOR UPDATE OF o SKIP LOCKED
-            """, logger: logger)
-        var candidates: [(id: UUID, alert: UUID?, method: NotificationMethod, mode: ProviderMode, recipient: String, payload: JSONValue, status: String?)] = []
-        for try await (id, alert, method, mode, recipient, payload, status) in rows.decode((UUID, UUID?, String, String, String, String, String?).self) {
-            guard let method = NotificationMethod(rawValue: method) else { continue }
-            candidates.append((id, alert, method, ProviderMode(rawValue: mode) ?? .sandbox, recipient, JSONValue.parse(payload) ?? .null, status))
+    /// Cancels due messages whose alert no longer needs them, holds back those a rate limit covers, and bundles the
+    /// rest per recipient and method.
+    public func plan(_ due: [OutboxItem], at instant: Date, on connection: PostgresConnection) async throws -> OutboxPlan {
+        var firing: Set<UUID> = []
+        let alerts = due.compactMap(\.subjectID)
+        if !alerts.isEmpty {
+            for try await id in try await connection.query("SELECT id FROM alerts WHERE id = ANY(\(alerts)) AND status = 'firing'",
+                                                           logger: logger).decode(UUID.self) { firing.insert(id) }
         }
-        var cancelled: [UUID] = []
-        var groups: [String: OutboundBundle] = [:]
+        var plan = OutboxPlan()
+        var groups: [String: [OutboxItem]] = [:]
         var order: [String] = []
-        for c in candidates {
+        for item in due {
+            guard let method = item.channel.flatMap(NotificationMethod.init(rawValue:)), let recipient = item.recipient else {
+                plan.cancelled.append((item.id, "unknown notification method \(item.channel ?? "")"))
+                continue
+            }
+            let payload = item.payload ?? .null
             // A follow-up or a thread note says that the alert was acknowledged or resolved (among other things), so
             // it goes out whatever the alert's state.
-            let followUp = OutboundPayload.isSlackFollowUp(c.payload)
-            let threadNote = OutboundPayload.isSlackThreadNote(c.payload)
-            if c.alert != nil, c.status != "firing", !followUp, !threadNote { cancelled.append(c.id); continue }
+            let followUp = OutboundPayload.isSlackFollowUp(payload)
+            let threadNote = OutboundPayload.isSlackThreadNote(payload)
+            if let alert = item.subjectID, !firing.contains(alert), !followUp, !threadNote {
+                plan.cancelled.append((item.id, "the alert was acknowledged or resolved"))
+                continue
+            }
             // Edits of one message fold into the latest; each thread note is a message of its own, sent alone, so that a
             // retry never posts another note twice.
-            let key = "\(c.method.rawValue)|\(c.recipient)" + (followUp ? "|follow-up" : threadNote ? "|thread|\(c.id)" : "")
-            if groups[key] == nil {
-                groups[key] = OutboundBundle(ids: [], alertIDs: [], method: c.method, mode: c.mode, recipient: c.recipient, payloads: [])
-                order.append(key)
-            }
-            groups[key]!.ids.append(c.id)
-            if let alert = c.alert { groups[key]!.alertIDs.append(alert) }
-            groups[key]!.payloads.append(c.payload)
+            let key = "\(method.rawValue)|\(recipient)" + (followUp ? "|follow-up" : threadNote ? "|thread|\(item.id)" : "")
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(item)
         }
-        if !cancelled.isEmpty {
-            try await connection.query("""
-                UPDATE notification_outbox SET status = 'cancelled', last_error = 'the alert was acknowledged or resolved'
-                WHERE id = ANY(\(cancelled))
-                """, logger: logger)
-        }
-        var claimed: [OutboundBundle] = []
         for key in order {
-            guard let bundle = groups[key] else { continue }
+            guard let items = groups[key], let bundle = Self.bundle(OutboxBatch(items: items)) else { continue }
             // The limits keep new messages from flooding a person or a channel; an edit of one already there notifies
             // nobody, and a thread note only those who follow the thread, so neither is held back by them.
             let limit = bundle.payloads.contains(where: OutboundPayload.followsSentMessage) ? 0 : Self.interval(for: bundle.method)
@@ -142,88 +128,71 @@ public struct NotificationDispatcher: Sendable {
                     """, logger: logger).decode(Date?.self) { last = at }
             }
             if let last, instant.timeIntervalSince(last) < limit {
-                try await connection.query("""
-                    UPDATE notification_outbox SET next_attempt_at = \(last.addingTimeInterval(limit)), status = 'pending'
-                    WHERE id = ANY(\(bundle.ids))
-                    """, logger: logger)
-                continue
+                plan.held.append((bundle.ids, last.addingTimeInterval(limit)))
+            } else {
+                plan.batches.append(OutboxBatch(items: items))
             }
-            try await connection.query("""
-                UPDATE notification_outbox SET status = 'sending', lease_until = \(instant.addingTimeInterval(Self.lease)), attempts = attempts + 1
-                WHERE id = ANY(\(bundle.ids))
-                """, logger: logger)
-            claimed.append(bundle)
         }
-        return claimed
+        return plan
     }
 
-    /// Records the outcome on the rows and their escalation events; returns it as recorded (`sent`, `sandboxed`,
-    /// `retrying` or `failed`).
-    func settle(_ bundle: OutboundBundle, _ outcome: DeliveryOutcome, on connection: PostgresConnection) async throws -> String {
-        let instant = now()
-        let (kind, detail): (String, String?) = switch outcome {
-        case .delivered: (bundle.mode == .sandbox ? "sandboxed" : "delivered", nil)
-        case .retryable(let error, _): ("retryable", error)
-        case .permanent(let error): ("failed", error)
-        }
-        try await connection.query("""
-            INSERT INTO notification_attempts (notification_id, outcome, error, attempted_at)
-            SELECT id, \(kind), \(detail), \(instant) FROM unnest(\(bundle.ids)::uuid[]) AS t(id)
-            """, logger: logger)
-        switch outcome {
-        case .delivered(let reference):
-            let status = bundle.mode == .sandbox ? "sandboxed" : "sent"
+    /// The batch as one message to its recipient.
+    static func bundle(_ batch: OutboxBatch) -> OutboundBundle? {
+        guard let first = batch.items.first, let method = first.channel.flatMap(NotificationMethod.init(rawValue:)), let recipient = first.recipient
+        else { return nil }
+        return OutboundBundle(ids: batch.ids, alertIDs: batch.items.compactMap(\.subjectID), method: method, mode: first.mode,
+                              recipient: recipient, payloads: batch.items.map { $0.payload ?? .null })
+    }
+
+    public func deliver(_ batch: OutboxBatch, tenant: Tenant) async -> OutboxDelivery {
+        guard let bundle = Self.bundle(batch) else { return OutboxDelivery(.permanent("not a notification")) }
+        return OutboxDelivery(await sender.send(bundle, tenant: tenant))
+    }
+
+    /// Keeps the outcome on the escalation events; a channel message's place with its alert, and its follow-up when
+    /// the alert changed while it was on its way; and a failure for good makes the next tier due.
+    public func settled(_ batch: OutboxBatch, as status: OutboxStatus, outcome: DeliveryOutcome, at instant: Date,
+                        on connection: PostgresConnection) async throws {
+        guard let bundle = Self.bundle(batch) else { return }
+        switch (status, outcome) {
+        case (.sent, .delivered(let reference)), (.sandboxed, .delivered(let reference)):
             try await connection.query("""
-                UPDATE notification_outbox SET status = \(status), sent_at = \(instant), lease_until = NULL, provider_reference = \(reference),
-                    last_error = NULL
-                WHERE id = ANY(\(bundle.ids))
+                UPDATE escalation_events SET outcome = \(status.rawValue), error = NULL WHERE notification_id = ANY(\(bundle.ids))
                 """, logger: logger)
-            try await connection.query("""
-                UPDATE escalation_events SET outcome = \(status), error = NULL WHERE notification_id = ANY(\(bundle.ids))
-                """, logger: logger)
-            if bundle.method.provider == "slack", bundle.alertIDs.count == 1, !bundle.payloads.contains(where: OutboundPayload.followsSentMessage) {
-                // A channel message is kept with its alert (`channel:ts`).
-                if bundle.method == .slackChannel, let reference, let colon = reference.firstIndex(of: ":") {
-                    try await connection.query("""
-                        UPDATE alerts SET slack_channel = \(String(reference[..<colon])), slack_ts = \(String(reference[reference.index(after: colon)...]))
-                        WHERE id = \(bundle.alertIDs[0])
-                        """, logger: logger)
-                }
-                // Acknowledged or resolved while this message was on its way: it is followed up at once (migration 0015
-                // does it for messages already out when the alert changes).
-                try await connection.query("SELECT slack_follow_up(\(bundle.alertIDs[0]), \(bundle.ids))", logger: logger)
+            guard bundle.method.provider == "slack", bundle.alertIDs.count == 1, !bundle.payloads.contains(where: OutboundPayload.followsSentMessage)
+            else { return }
+            // A channel message is kept with its alert (`channel:ts`).
+            if bundle.method == .slackChannel, let reference, let colon = reference.firstIndex(of: ":") {
+                try await connection.query("""
+                    UPDATE alerts SET slack_channel = \(String(reference[..<colon])), slack_ts = \(String(reference[reference.index(after: colon)...]))
+                    WHERE id = \(bundle.alertIDs[0])
+                    """, logger: logger)
             }
-            return status
-        case .retryable(let error, let retryAfter):
-            var attempts = 0
-            for try await n in try await connection.query("SELECT max(attempts) FROM notification_outbox WHERE id = ANY(\(bundle.ids))",
-                                                          logger: logger).decode(Int?.self) { attempts = n ?? 0 }
-            if Self.retries.givesUp(afterAttempt: attempts) {
-                try await fail(bundle, error: "\(error) (gave up after \(attempts) attempts)", at: instant, on: connection)
-                return "failed"
-            }
-            try await connection.query("""
-                UPDATE notification_outbox SET status = 'pending', lease_until = NULL, last_error = \(error),
-                    next_attempt_at = \(instant.addingTimeInterval(Self.retries.delay(afterAttempt: attempts, retryAfter: retryAfter, unit: random())))
-                WHERE id = ANY(\(bundle.ids))
-                """, logger: logger)
+            // Acknowledged or resolved while this message was on its way: it is followed up at once (migration 0015
+            // does it for messages already out when the alert changes).
+            try await connection.query("SELECT slack_follow_up(\(bundle.alertIDs[0]), \(bundle.ids))", logger: logger)
+        case (.pending, .retryable(let error, _)):
             try await connection.query("""
                 UPDATE escalation_events SET outcome = 'retrying', error = \(error) WHERE notification_id = ANY(\(bundle.ids))
                 """, logger: logger)
-            return "retrying"
-        case .permanent(let error):
-            try await fail(bundle, error: error, at: instant, on: connection)
-            return "failed"
+        case (.failed, _):
+            try await failed(bundle, at: instant, on: connection)
+        default:
+            return
         }
     }
 
-    /// A failure for good. When no message of the alert's step can still arrive, its next tier is due now.
-    func fail(_ bundle: OutboundBundle, error: String, at instant: Date, on connection: PostgresConnection) async throws {
+    public func recorded(_ batch: OutboxBatch, as status: OutboxStatus, tenant: Tenant) {
+        guard let bundle = Self.bundle(batch) else { return }
+        metrics.settled(bundle, as: status == .pending ? "retrying" : status.rawValue)
+    }
+
+    /// A failure for good, as the outbox recorded it. When no message of the alert's step can still arrive, its next
+    /// tier is due now.
+    func failed(_ bundle: OutboundBundle, at instant: Date, on connection: PostgresConnection) async throws {
         try await connection.query("""
-            UPDATE notification_outbox SET status = 'failed', lease_until = NULL, last_error = \(error) WHERE id = ANY(\(bundle.ids))
-            """, logger: logger)
-        try await connection.query("""
-            UPDATE escalation_events SET outcome = 'failed', error = \(error) WHERE notification_id = ANY(\(bundle.ids))
+            UPDATE escalation_events e SET outcome = 'failed', error = o.last_error
+            FROM notification_outbox o WHERE o.id = e.notification_id AND e.notification_id = ANY(\(bundle.ids))
             """, logger: logger)
         try await connection.query("""
             UPDATE escalation_state e SET next_at = \(instant)

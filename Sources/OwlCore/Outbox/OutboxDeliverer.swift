@@ -4,11 +4,10 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Delivers a tenant's outbox: claims due messages with `FOR UPDATE SKIP LOCKED` and a lease (two workers never send
-/// the same message; a worker that dies mid-send leaves a lease that runs out, and the message goes again), sends each
-/// over HTTP with its credentials added at that moment, and records the attempt. Sandbox messages are recorded as
-/// sandboxed and never sent.
-public struct OutboxDeliverer: Sendable {
+/// Delivers the stored HTTP calls of a tenant's outbox (the `http` handler): each message on its own, sent with its
+/// credentials added at that moment and recorded attempt by attempt. Sandbox messages are recorded as sandboxed and
+/// never sent.
+public struct OutboxDeliverer: OutboxHandler {
     let database: Database
     let tenantConfig: TenantConfigService
     let http: HTTPClient
@@ -19,8 +18,14 @@ public struct OutboxDeliverer: Sendable {
     public var timeout: TimeAmount = .seconds(10)
     /// A number in 0..<1 for the jitter of each retry's delay.
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+    /// How long one drain may go on before it leaves the rest to the next pass.
+    public var budget: TimeInterval = 20
     let metrics: OutboxMetrics?
-    var store: OutboxStore { OutboxStore(logger: logger) }
+
+    public var name: String { "http" }
+    /// Few enough that all are sent, at `timeout` each, well within the lease.
+    public var claimLimit: Int { 5 }
+    public var deliveryTimeout: TimeInterval { Double(timeout.nanoseconds) / 1e9 }
 
     public init(database: Database, tenantConfig: TenantConfigService, http: HTTPClient, clock: WallClock, logger: Logger,
                 policy: RetryPolicy = RetryPolicy(maxAttempts: 8), metrics: HTTPMetrics? = nil) {
@@ -43,58 +48,25 @@ public struct OutboxDeliverer: Sendable {
         .periodic("outbox", every: interval, wakeOn: [OutboxStore.channel]) { tenant, _ in _ = try await drain(tenant) }
     }
 
-    /// How many messages one claim takes: few enough that all are sent, at `timeout` each, well within the lease.
-    static let batch = 5
-    /// How long one drain may go on before it leaves the rest to the next pass, so that a provider that times out does
-    /// not hold up the worker's other jobs.
-    public var budget: TimeInterval = 20
-
-    /// Delivers the tenant's due messages (within `budget`); returns how many attempts it made.
+    /// Delivers the tenant's due calls (within `budget`); returns how many attempts it made.
     @discardableResult
     public func drain(_ tenant: Tenant) async throws -> Int {
-        var total = 0
-        let started = clock.now
-        while clock.now.timeIntervalSince(started) < budget {
-            let claimedAt = clock.now
-            let claimed = try await database.withTenant(tenant.slug, actor: "outbox") { connection in
-                try await store.claim(at: claimedAt, lease: lease, limit: Self.batch, on: connection)
-            }
-            if claimed.isEmpty { return total }
-            for message in claimed {
-                // A lease about to run out may already be another worker's: leave the message to it.
-                if clock.now.timeIntervalSince(claimedAt) > lease - Double(timeout.nanoseconds) / 1e9 { break }
-                let result = await attempt(message, tenant: tenant)
-                let status = try await database.withTenant(tenant.slug, actor: "outbox") { connection in
-                    try await store.settle(message, result, at: clock.now, on: connection)
-                }
-                metrics?.settled(provider: message.provider, status: status)
-                if status == "failed" {
-                    logger.warning("outbound message failed for good", metadata: [
-                        "tenant": .string(tenant.slug.value), "provider": .string(message.provider), "id": .string(message.id.uuidString.lowercased()),
-                    ])
-                }
-                total += 1
-            }
-        }
-        return total
+        let clock = clock
+        return try await OutboxRunner(database: database, handler: self, logger: logger, budget: budget, now: { clock.now }).drain(tenant)
     }
 
-    func attempt(_ claimed: OutboxStore.Claimed, tenant: Tenant) async -> AttemptResult {
-        guard claimed.mode == .live else { return AttemptResult(outcome: .delivered(reference: nil), statusCode: nil, durationMs: 0, retryIn: nil) }
-        let started = clock.now
-        var statusCode: Int?
-        let outcome: DeliveryOutcome
+    public func deliver(_ batch: OutboxBatch, tenant: Tenant) async -> OutboxDelivery {
+        guard let message = batch.items.first?.request else { return OutboxDelivery(.permanent("the message has no request")) }
         do {
-            (outcome, statusCode) = try await send(claimed.message, tenant: tenant)
+            let (outcome, code) = try await send(message, tenant: tenant)
+            return OutboxDelivery(outcome, statusCode: code)
         } catch {
-            outcome = HTTPDelivery.outcome(of: error)
+            return OutboxDelivery(HTTPDelivery.outcome(of: error))
         }
-        let duration = Int(max(clock.now.timeIntervalSince(started), 0) * 1000)
-        var retryIn: TimeInterval?
-        if case .retryable(_, let retryAfter) = outcome, !policy.givesUp(afterAttempt: claimed.attempt) {
-            retryIn = policy.delay(afterAttempt: claimed.attempt, retryAfter: retryAfter, unit: random())
-        }
-        return AttemptResult(outcome: outcome, statusCode: statusCode, durationMs: duration, retryIn: retryIn)
+    }
+
+    public func recorded(_ batch: OutboxBatch, as status: OutboxStatus, tenant: Tenant) {
+        metrics?.settled(provider: batch.provider, status: status.rawValue)
     }
 
     func send(_ message: OutboundMessage, tenant: Tenant) async throws -> (DeliveryOutcome, Int?) {

@@ -26,65 +26,103 @@ public struct OutboxStore: Sendable {
         return id
     }
 
-    /// A claimed message: what the deliverer needs to send it.
-    struct Claimed: Sendable {
-        var id: UUID
-        var provider: String
-        var mode: ProviderMode
-        var message: OutboundMessage
-        var attempt: Int
-    }
-
-    /// Leases up to `limit` due messages: pending ones, and those whose sender's lease ran out (it died mid-send).
-    /// A message waits while an earlier one of its ordering key is still on its way.
-    func claim(at instant: Date, lease: TimeInterval, limit: Int, on connection: PostgresConnection) async throws -> [Claimed] {
+    /// Locks up to `limit` of `handler`'s due messages for this transaction: pending ones, and those whose sender's
+    /// lease ran out (it died mid-send). A message waits while an earlier one of its ordering key is still on its way.
+    func due(handler: String, at instant: Date, limit: Int, on connection: PostgresConnection) async throws -> [OutboxItem] {
         let rows = try await connection.query("""
-            WITH due AS (
-                SELECT o.id FROM outbox o
-                WHERE (o.status = 'pending' OR (o.status = 'sending' AND o.lease_until < \(instant))) AND o.next_attempt_at <= \(instant)
-                  AND (o.ordering_key IS NULL OR NOT EXISTS (
-                      SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.seq < o.seq AND p.status IN ('pending', 'sending')))
-                ORDER BY o.next_attempt_at, o.seq LIMIT \(limit)
-                FOR UPDATE OF o SKIP LOCKED)
-            UPDATE outbox o SET status = 'sending', lease_until = \(instant.addingTimeInterval(lease)), attempts = o.attempts + 1
-            FROM due WHERE o.id = due.id
-            RETURNING o.id, o.idempotency_key, o.provider, o.mode, o.method, o.url, o.headers::text, o.body, o.auth::text, o.ordering_key, o.attempts
+            SELECT o.id, o.idempotency_key, o.provider, o.mode, o.attempts, o.subject_id, o.stage, o.channel, o.recipient, o.payload::text,
+                   o.method, o.url, o.headers::text, o.body, o.auth::text, o.ordering_key
+            FROM outbox o
+            WHERE o.handler = \(handler) AND (o.status = 'pending' OR (o.status = 'sending' AND o.lease_until < \(instant)))
+              AND o.next_attempt_at <= \(instant)
+              AND (o.ordering_key IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.seq < o.seq AND p.status IN ('pending', 'sending')))
+            ORDER BY o.next_attempt_at, o.seq LIMIT \(limit)
+            FOR UPDATE OF o SKIP LOCKED
             """, logger: logger)
-        var claimed: [Claimed] = []
-        for try await (id, key, provider, mode, method, url, headers, body, auth, ordering, attempts)
-            in rows.decode((UUID, String, String, String, String, String, String, String, String?, String?, Int).self) {
-            var fields: [String: String] = [:]
-            for (name, value) in JSONValue.parse(headers)?.objectValue ?? [:] { if let text = value.stringValue { fields[name] = text } }
-            let message = OutboundMessage(provider: provider, key: key, method: OutboundMessage.Method(rawValue: method) ?? .POST, url: url,
-                                          headers: fields, body: body,
-                                          auth: auth.flatMap { try? JSONDecoder().decode(OutboxAuth.self, from: Data($0.utf8)) },
-                                          orderingKey: ordering)
-            claimed.append(Claimed(id: id, provider: provider, mode: ProviderMode(rawValue: mode) ?? .sandbox, message: message, attempt: attempts))
+        var items: [OutboxItem] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let key = try r["idempotency_key"].decode(String.self)
+            let provider = try r["provider"].decode(String.self)
+            var request: OutboundMessage?
+            if let url = try r["url"].decode(String?.self) {
+                var fields: [String: String] = [:]
+                for (name, value) in JSONValue.parse(try r["headers"].decode(String.self))?.objectValue ?? [:] {
+                    if let text = value.stringValue { fields[name] = text }
+                }
+                request = OutboundMessage(provider: provider, key: key,
+                                          method: OutboundMessage.Method(rawValue: try r["method"].decode(String?.self) ?? "") ?? .POST, url: url,
+                                          headers: fields, body: try r["body"].decode(String.self),
+                                          auth: try r["auth"].decode(String?.self).flatMap { try? JSONDecoder().decode(OutboxAuth.self, from: Data($0.utf8)) },
+                                          orderingKey: try r["ordering_key"].decode(String?.self))
+            }
+            items.append(OutboxItem(id: try r["id"].decode(UUID.self), key: key, provider: provider,
+                                    mode: ProviderMode(rawValue: try r["mode"].decode(String.self)) ?? .sandbox,
+                                    attempts: try r["attempts"].decode(Int.self), subjectID: try r["subject_id"].decode(UUID?.self),
+                                    stage: try r["stage"].decode(Int?.self), channel: try r["channel"].decode(String?.self),
+                                    recipient: try r["recipient"].decode(String?.self),
+                                    payload: try r["payload"].decode(String?.self).flatMap { JSONValue.parse($0) }, request: request))
         }
-        return claimed
+        return items
     }
 
-    /// Records an attempt and moves the message on: sent, sandboxed, due again after `retryIn`, or failed for good.
-    /// Returns the status it recorded.
-    func settle(_ claimed: Claimed, _ result: AttemptResult, at instant: Date, on connection: PostgresConnection) async throws -> String {
-        let (outcome, status, error): (String, String, String?) = switch result.outcome {
-        case .delivered: claimed.mode == .sandbox ? ("sandboxed", "sandboxed", nil) : ("delivered", "sent", nil)
-        case .retryable(let error, _): result.retryIn == nil ? ("failed", "failed", "\(error) (gave up after \(claimed.attempt) attempts)")
-                                                             : ("retryable", "pending", error)
-        case .permanent(let error): ("failed", "failed", error)
+    /// Carries out a handler's plan in the claim's transaction: cancels, holds back, and leases the batches until
+    /// `leaseUntil` (counting the attempt). Returns the batches with their messages' attempts as leased.
+    func apply(_ plan: OutboxPlan, leaseUntil: Date, on connection: PostgresConnection) async throws -> [OutboxBatch] {
+        if !plan.cancelled.isEmpty {
+            try await connection.query("""
+                UPDATE outbox o SET status = 'cancelled', lease_until = NULL, last_error = t.reason
+                FROM unnest(\(plan.cancelled.map(\.id))::uuid[], \(plan.cancelled.map(\.reason))::text[]) AS t(id, reason) WHERE o.id = t.id
+                """, logger: logger)
         }
+        for (ids, until) in plan.held {
+            try await connection.query("""
+                UPDATE outbox SET status = 'pending', lease_until = NULL, next_attempt_at = \(until) WHERE id = ANY(\(ids))
+                """, logger: logger)
+        }
+        let ids = plan.batches.flatMap(\.ids)
+        guard !ids.isEmpty else { return [] }
+        var attempts: [UUID: Int] = [:]
+        for try await (id, count) in try await connection.query("""
+            UPDATE outbox SET status = 'sending', lease_until = \(leaseUntil), attempts = attempts + 1 WHERE id = ANY(\(ids)) RETURNING id, attempts
+            """, logger: logger).decode((UUID, Int).self) { attempts[id] = count }
+        return plan.batches.map { batch in
+            OutboxBatch(items: batch.items.map { item in
+                var leased = item
+                leased.attempts = attempts[item.id] ?? item.attempts + 1
+                return leased
+            })
+        }
+    }
+
+    /// Records an attempt at every message of `batch` and moves them on: sent, sandboxed, due again after `retryIn`,
+    /// or failed for good. Returns the status it recorded, or nil when the batch was no longer this worker's (its lease
+    /// ran out and another worker took it).
+    func settle(_ batch: OutboxBatch, _ result: AttemptResult, at instant: Date, on connection: PostgresConnection) async throws -> OutboxStatus? {
+        let (outcome, status, error): (String, OutboxStatus, String?) = switch result.outcome {
+        case .delivered: batch.mode == .sandbox ? ("sandboxed", .sandboxed, nil) : ("delivered", .sent, nil)
+        case .retryable(let error, _): result.retryIn == nil ? ("failed", .failed, "\(error) (gave up after \(batch.attempts) attempts)")
+                                                             : ("retryable", .pending, error)
+        case .permanent(let error): ("failed", .failed, error)
+        }
+        let reference: String? = if case .delivered(let reference) = result.outcome { reference } else { nil }
         try await connection.query("""
             INSERT INTO outbox_attempts (message_id, outcome, status_code, error, duration_ms, attempted_at)
-            VALUES (\(claimed.id), \(outcome), \(result.statusCode), \(error), \(result.durationMs), \(instant))
+            SELECT id, \(outcome), \(result.statusCode), \(error), \(result.durationMs), \(instant) FROM unnest(\(batch.ids)::uuid[]) AS t(id)
             """, logger: logger)
         let next = instant.addingTimeInterval(result.retryIn ?? 0)
-        try await connection.query("""
-            UPDATE outbox SET status = \(status), lease_until = NULL, last_error = \(error), response_status = \(result.statusCode),
-                sent_at = CASE WHEN \(status) IN ('sent', 'sandboxed') THEN \(instant) END,
-                next_attempt_at = CASE WHEN \(status) = 'pending' THEN \(next) ELSE next_attempt_at END
-            WHERE id = \(claimed.id) AND status = 'sending' AND attempts = \(claimed.attempt)
-            """, logger: logger)
-        return status
+        var settled = 0
+        for try await _ in try await connection.query("""
+            UPDATE outbox o SET status = \(status.rawValue), lease_until = NULL, last_error = \(error), response_status = \(result.statusCode),
+                provider_reference = CASE WHEN \(status.rawValue) IN ('sent', 'sandboxed') THEN \(reference) ELSE o.provider_reference END,
+                sent_at = CASE WHEN \(status.rawValue) IN ('sent', 'sandboxed') THEN \(instant) END,
+                next_attempt_at = CASE WHEN \(status.rawValue) = 'pending' THEN \(next) ELSE o.next_attempt_at END
+            FROM unnest(\(batch.ids)::uuid[], \(batch.items.map(\.attempts))::integer[]) AS t(id, attempts)
+            WHERE o.id = t.id AND o.status = 'sending' AND o.attempts = t.attempts
+            RETURNING o.id
+            """, logger: logger) { settled += 1 }
+        return settled > 0 ? status : nil
     }
 
     static let columns = """
@@ -95,14 +133,14 @@ public struct OutboxStore: Sendable {
     public func list(status: String?, provider: String?, page: CursorPage, on connection: PostgresConnection) async throws -> [OutboxEntry] {
         try await entries(connection.query("""
             SELECT \(unescaped: Self.columns) FROM outbox
-            WHERE (\(status)::text IS NULL OR status = \(status)) AND (\(provider)::text IS NULL OR provider = \(provider))
+            WHERE handler = 'http' AND (\(status)::text IS NULL OR status = \(status)) AND (\(provider)::text IS NULL OR provider = \(provider))
               AND (\(page.after?.time)::timestamptz IS NULL OR (created_at, id) < (\(page.after?.time), \(page.after?.id)))
             ORDER BY created_at DESC, id DESC LIMIT \(page.rowsToFetch)
             """, logger: logger))
     }
 
     public func find(_ id: UUID, on connection: PostgresConnection) async throws -> OutboxEntry? {
-        try await entries(connection.query("SELECT \(unescaped: Self.columns) FROM outbox WHERE id = \(id)", logger: logger)).first
+        try await entries(connection.query("SELECT \(unescaped: Self.columns) FROM outbox WHERE id = \(id) AND handler = 'http'", logger: logger)).first
     }
 
     public func attempts(of id: UUID, on connection: PostgresConnection) async throws -> [OutboxAttempt] {
@@ -119,7 +157,7 @@ public struct OutboxStore: Sendable {
     public func retry(_ id: UUID, at instant: Date, on connection: PostgresConnection) async throws -> OutboxEntry? {
         let entry = try await entries(connection.query("""
             UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = \(instant), last_error = NULL
-            WHERE id = \(id) AND status = 'failed' RETURNING \(unescaped: Self.columns)
+            WHERE id = \(id) AND handler = 'http' AND status = 'failed' RETURNING \(unescaped: Self.columns)
             """, logger: logger)).first
         if entry != nil { try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: logger) }
         return entry
@@ -135,12 +173,4 @@ public struct OutboxStore: Sendable {
         }
         return result
     }
-}
-
-/// What an attempt came to, with what the store records of it; `retryIn` is nil when a retryable failure gives up.
-struct AttemptResult: Sendable {
-    var outcome: DeliveryOutcome
-    var statusCode: Int?
-    var durationMs: Int
-    var retryIn: TimeInterval?
 }

@@ -75,6 +75,13 @@ public struct ServiceDefinition: Sendable {
         self.seedDemo = seedDemo
     }
 
+    /// A service that serves the platform's routes (health, users, API keys, config, audit) and none of its own yet.
+    public static func platformOnly(name: String, displayName: String, defaultPort: Int, summary: String) -> ServiceDefinition {
+        ServiceDefinition(name: name, displayName: displayName, defaultPort: defaultPort, migrations: MigrationSet(global: [], tenant: []),
+                          openAPIDocument: OpenAPIDocument.compose(title: "\(displayName) API", description: summary, paths: "", schemas: ""),
+                          registerRoutes: { _, _ in })
+    }
+
     /// What `--mode worker` runs: one tenant worker with the service's jobs and the outbox's delivery.
     public func workers(_ environment: WorkerEnvironment) -> [any Service] {
         [TenantWorker(jobs: jobs(environment) + [OutboxDeliverer(environment).job()], environment: environment)]
