@@ -43,13 +43,13 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("Migrations"), .copy("OpenAPI"), .copy("Web/Templates")],
+            resources: [.copy("Migrations"), .copy("OpenAPI"), .copy("Web/Templates"), .copy("Web/Assets")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "NightOwl",
             dependencies: ["OwlCore"],
-            resources: [.copy("Migrations"), .copy("OpenAPI"), .copy("Runbooks/Templates")],
+            resources: [.copy("Migrations"), .copy("OpenAPI"), .copy("Runbooks/Templates"), .copy("Console/Pages")],
             swiftSettings: swiftSettings
         ),
         .target(name: "BookOwl", dependencies: ["OwlCore"], swiftSettings: swiftSettings),
@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "OwlCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Tests/OwlTestSupport",
             swiftSettings: swiftSettings

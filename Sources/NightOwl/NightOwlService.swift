@@ -23,10 +23,12 @@ public enum NightOwlService {
                 EscalationRoutes(platform: platform).register(on: routes)
                 TwilioRoutes(platform: platform).register(on: routes)
                 SlackRoutes(platform: platform).register(on: routes)
+                NightOwlConsole(platform: platform).register(on: routes)
             },
             seed: SampleServices.seed,
             seedDemo: DemoKnowledgeBase.seed,
-            jobs: NightOwlWorker.jobs
+            jobs: NightOwlWorker.jobs,
+            homePath: "/"
         )
     }
 

@@ -53,17 +53,20 @@ struct DevCommand: AsyncParsableCommand {
             try? cluster.stop()
             throw error
         }
-        print("""
+        // Written straight to the file descriptor: `print` is block-buffered into a pipe or a log file, and the banner
+        // must show the moment the services are up.
+        FileHandle.standardOutput.write(Data("""
 
             Owl is running (PostgreSQL on 127.0.0.1:\(port), data in \(root.path)):
             \(lines.joined(separator: "\n"))
               tenant     acme
               API key    \(Seeder.devAPIKey)
 
+            Open http://\(host):8080 and sign in as one of the demo users (one click, development mode only).
             Try: curl -H 'X-API-Key: \(Seeder.devAPIKey)' http://\(host):8080/api/v1/ping
             Ctrl-C stops the services and PostgreSQL.
 
-            """)
+            """.utf8))
         let group = ServiceGroup(configuration: .init(services: applications, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -105,7 +105,7 @@ public enum Conformance {
 
     /// Routes in the router but not in the document, and operations in the document but not in the router.
     public static func openAPIMismatch(_ app: TestApp, document: String) -> (undocumented: Set<String>, unrouted: Set<String>) {
-        let routed = Set(app.routes.map(\.description))
+        let routed = Set(app.routes.filter(\.inAPI).map(\.description))
         let documented = OpenAPIDocument.operations(in: document)
         return (routed.subtracting(documented), documented.subtracting(routed))
     }

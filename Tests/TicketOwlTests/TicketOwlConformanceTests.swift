@@ -30,7 +30,7 @@ import Testing
     @Test func seedIsIdempotentAndDemoRecreatesTheTenant() async throws {
         let summary = try await Conformance.seedSummary(definition)
         #expect(summary.tenant == "acme")
-        #expect(summary.users == 2)
+        #expect(summary.users == 4)
         #expect(summary.tenants == ["acme"])
     }
 }

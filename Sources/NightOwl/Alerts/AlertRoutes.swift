@@ -198,42 +198,21 @@ struct AlertRoutes {
     @Sendable func acknowledge(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
         _ = try await optionalBody(request)
-        let result = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection -> LifecycleResponse? in
-            if let alert = try await store.acknowledge(id, by: principal.actor, on: connection) {
-                try await store.notify(tenant: principal.tenant.slug, event: "acknowledged", ids: [id], on: connection)
-                return LifecycleResponse(changed: true, message: "acknowledged", alert: alert)
-            }
-            guard let alert = try await store.get(id, on: connection) else { return nil }
-            return LifecycleResponse(changed: false, message: "already \(alert.status.rawValue)", alert: alert)
-        }
-        guard let result else { throw APIError.notFound("alert") }
-        if result.changed { await platform.audit(context, principal, action: "alert.acknowledge", resource: "alert", id: id.uuidString) }
-        return try JSON.response(result)
+        guard let outcome = try await AlertLifecycle(platform: platform).acknowledge(id, principal, context) else { throw APIError.notFound("alert") }
+        return try JSON.response(LifecycleResponse(changed: outcome.changed,
+                                                   message: outcome.changed ? "acknowledged" : "already \(outcome.alert.status.rawValue)",
+                                                   alert: outcome.alert))
     }
 
     /// Resolves an alert (with optional notes); `kb_prompt` is true when the knowledge base does not know it yet.
     @Sendable func resolve(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
         let notes = try await optionalBody(request)?.notes.map { try Field.optionalText($0, "notes", max: 10_000) }
-        let result = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection -> LifecycleResponse? in
-            var changed = true
-            var alert = try await store.resolve(id, by: principal.actor, notes: notes, on: connection)
-            if alert != nil {
-                try await store.notify(tenant: principal.tenant.slug, event: "resolved", ids: [id], on: connection)
-            } else {
-                changed = false
-                alert = try await store.get(id, on: connection)
-            }
-            guard let alert else { return nil }
-            let known = try await store.isKnown(alert, on: connection)
-            return LifecycleResponse(changed: changed, message: changed ? "resolved" : "already resolved", alert: alert, kbPrompt: !known)
+        guard let outcome = try await AlertLifecycle(platform: platform).resolve(id, notes: notes, principal, context) else {
+            throw APIError.notFound("alert")
         }
-        guard let result else { throw APIError.notFound("alert") }
-        if result.changed {
-            await platform.audit(context, principal, action: "alert.resolve", resource: "alert", id: id.uuidString,
-                                 diff: notes.map { .object(["notes": .string($0)]) })
-        }
-        return try JSON.response(result)
+        return try JSON.response(LifecycleResponse(changed: outcome.changed, message: outcome.changed ? "resolved" : "already resolved",
+                                                   alert: outcome.alert, kbPrompt: !(outcome.known ?? true)))
     }
 
     /// The body of acknowledge/resolve is optional; when present it must be valid.

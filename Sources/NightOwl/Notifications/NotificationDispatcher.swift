@@ -42,7 +42,7 @@ public struct NotificationDispatcher: OutboxHandler {
     public var policy: RetryPolicy { Self.retries }
     public var lease: TimeInterval { 120 }
     /// A Slack message with its follow-ups, or a Twilio call, within the sender's timeout.
-    public var deliveryTimeout: TimeInterval { 30 }
+    public var deliveryTimeout: TimeInterval { 60 }
     public var claimLimit: Int { 50 }
 
     init(database: Database, logger: Logger, sender: any NotificationSender, now: @escaping @Sendable () -> Date) {
@@ -86,10 +86,14 @@ public struct NotificationDispatcher: OutboxHandler {
     /// rest per recipient and method.
     public func plan(_ due: [OutboxItem], at instant: Date, on connection: PostgresConnection) async throws -> OutboxPlan {
         var firing: Set<UUID> = []
+        var existing: Set<UUID> = []
         let alerts = due.compactMap(\.subjectID)
         if !alerts.isEmpty {
-            for try await id in try await connection.query("SELECT id FROM alerts WHERE id = ANY(\(alerts)) AND status = 'firing'",
-                                                           logger: logger).decode(UUID.self) { firing.insert(id) }
+            for try await (id, isFiring) in try await connection.query("SELECT id, status = 'firing' FROM alerts WHERE id = ANY(\(alerts))",
+                                                                       logger: logger).decode((UUID, Bool).self) {
+                existing.insert(id)
+                if isFiring { firing.insert(id) }
+            }
         }
         var plan = OutboxPlan()
         var groups: [String: [OutboxItem]] = [:]
@@ -97,6 +101,10 @@ public struct NotificationDispatcher: OutboxHandler {
         for item in due {
             guard let method = item.channel.flatMap(NotificationMethod.init(rawValue:)), let recipient = item.recipient else {
                 plan.cancelled.append((item.id, "unknown notification method \(item.channel ?? "")"))
+                continue
+            }
+            if let alert = item.subjectID, !existing.contains(alert) {
+                plan.cancelled.append((item.id, "the alert no longer exists"))
                 continue
             }
             let payload = item.payload ?? .null

@@ -43,6 +43,9 @@ public struct ServiceConfig: Sendable {
     public var metricsPort: Int = 9080
     /// How long browser sessions last (`SESSION_IDLE_MINUTES`, `SESSION_MAX_HOURS`) and whether local accounts may sign in.
     public var sessions = SessionSettings()
+    /// The public URLs of the other services' consoles (`NIGHTOWL_BOOKOWL_URL`, ...), by service name: the sidebar's
+    /// links and `/auth/config`.
+    public var serviceLinks: [String: String] = [:]
 
     public init(
         serviceName: String, databaseURL: DatabaseURL, listenHost: String = "127.0.0.1", listenPort: Int = 8080,
@@ -140,6 +143,14 @@ public struct ServiceConfig: Sendable {
             }
             publicURL = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
         }
+        var serviceLinks: [String: String] = [:]
+        for other in ["nightowl", "bookowl", "ticketowl"] where other != serviceName {
+            guard let raw = env.raw("\(other.uppercased())_URL") else { continue }
+            guard let url = URL(string: raw), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+                throw ConfigError(variable: env.name("\(other.uppercased())_URL"), problem: "must be an http(s) URL such as https://bookowl.example.com")
+            }
+            serviceLinks[other] = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        }
         var config = ServiceConfig(
             serviceName: serviceName, databaseURL: databaseURL, listenHost: host, listenPort: port, devMode: devMode,
             oidc: oidc, logLevel: logLevel, logFormat: logFormat, bodyLimitBytes: bodyLimit, corsOrigins: cors,
@@ -147,6 +158,7 @@ public struct ServiceConfig: Sendable {
             workerPollSeconds: workerPoll
         )
         config.metricsHost = metricsHost
+        config.serviceLinks = serviceLinks
         config.metricsPort = metricsPort
         config.sessions = SessionSettings(
             idleTimeout: TimeInterval(try env.int("SESSION_IDLE_MINUTES", default: 720, range: 5...43_200) * 60),

@@ -33,7 +33,16 @@ public struct RouteDescriptor: Sendable, Hashable, CustomStringConvertible {
     public var method: HTTPRequest.Method
     public var path: String
     public var access: Access
+    /// Part of the service's API and its OpenAPI document; console pages and their static files are not.
+    public var inAPI = true
     public var description: String { "\(method.rawValue) \(path)" }
+
+    public init(method: HTTPRequest.Method, path: String, access: Access, inAPI: Bool = true) {
+        self.method = method
+        self.path = path
+        self.access = access
+        self.inAPI = inAPI
+    }
 }
 
 /// A handler that only runs for an authenticated, authorised caller: the principal is a parameter, not a hope.
@@ -52,6 +61,12 @@ public final class OwlRouter {
         router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
     }
 
+    /// Registers a console's static file route: open, and not part of the API.
+    public func asset(_ path: String, _ handler: @escaping OpenHandler) {
+        routes.append(RouteDescriptor(method: .get, path: path, access: .open, inAPI: false))
+        router.on(RouterPath(path), method: .get) { request, context in try await handler(request, context) }
+    }
+
     /// Registers a provider callback that its handler authenticates by signature.
     public func signed(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping OpenHandler) {
         routes.append(RouteDescriptor(method: method, path: path, access: .providerSigned))
@@ -64,9 +79,10 @@ public final class OwlRouter {
         router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
     }
 
-    /// Registers an HTML page (or a form post of one) for signed-in people with at least `role`.
-    public func page(_ method: HTTPRequest.Method, _ path: String, _ role: Role, _ handler: @escaping SecuredHandler) {
-        routes.append(RouteDescriptor(method: method, path: path, access: .page(role)))
+    /// Registers an HTML page (or a form post of one) for signed-in people with at least `role`. Console pages are not
+    /// part of the API (`inAPI: false`); the sign-in pages are documented with it.
+    public func page(_ method: HTTPRequest.Method, _ path: String, _ role: Role, inAPI: Bool = true, _ handler: @escaping SecuredHandler) {
+        routes.append(RouteDescriptor(method: method, path: path, access: .page(role), inAPI: inAPI))
         router.on(RouterPath(path), method: method) { request, context in
             guard context.principal != nil else { return SignInRedirect.response(for: request) }
             let principal = try Self.authorize(context.principal, .role(role))

@@ -119,7 +119,7 @@ public struct Query: Sendable {
 
     /// Decoded as browsers' forms, `URLSearchParams`, Python's and Go's clients encode it: `+` is a space (`%2B` a
     /// plus), then percent escapes; a malformed escape is kept as written.
-    init(rawQuery: String) {
+    public init(rawQuery: String) {
         var values: [String: [String]] = [:]
         for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

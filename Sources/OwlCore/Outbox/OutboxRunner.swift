@@ -37,22 +37,28 @@ public struct OutboxRunner<Handler: OutboxHandler>: Sendable {
                 return (true, try await store.apply(plan, leaseUntil: claimedAt.addingTimeInterval(handler.lease), on: connection))
             }
             if !found { return total }
-            for batch in batches {
-                // A lease about to run out may already be another worker's: leave the batch to it.
-                if now().timeIntervalSince(claimedAt) > handler.lease - handler.deliveryTimeout { break }
-                let result = await attempt(batch, tenant: tenant)
-                let status = try await database.withTenant(tenant.slug, actor: "outbox") { connection -> OutboxStatus? in
-                    let instant = now()
-                    guard let status = try await store.settle(batch, result, at: instant, on: connection) else { return nil }
-                    try await handler.settled(batch, as: status, outcome: result.outcome, at: instant, on: connection)
-                    return status
+            for (index, batch) in batches.enumerated() {
+                // A lease about to run out may soon be another worker's: give the rest back for the next claim.
+                if now().timeIntervalSince(claimedAt) > handler.lease - handler.deliveryTimeout {
+                    try await database.withTenant(tenant.slug, actor: "outbox") { try await store.release(Array(batches[index...]), on: $0) }
+                    break
                 }
-                guard let status else { continue }
-                handler.recorded(batch, as: status, tenant: tenant)
+                let result = await attempt(batch, tenant: tenant)
+                let settled = try await database.withTenant(tenant.slug, actor: "outbox") { connection -> (OutboxStatus, OutboxBatch)? in
+                    let instant = now()
+                    let (status, ids) = try await store.settle(batch, result, at: instant, on: connection)
+                    // Only what is still this worker's: the rest was taken over when its lease ran out.
+                    let ours = OutboxBatch(items: batch.items.filter { ids.contains($0.id) })
+                    guard !ours.items.isEmpty else { return nil }
+                    try await handler.settled(ours, as: status, outcome: result.outcome, at: instant, on: connection)
+                    return (status, ours)
+                }
+                guard let (status, ours) = settled else { continue }
+                handler.recorded(ours, as: status, tenant: tenant)
                 if status == .failed {
                     logger.warning("outbound message failed for good", metadata: [
-                        "tenant": .string(tenant.slug.value), "handler": .string(handler.name), "provider": .string(batch.provider),
-                        "ids": .string(batch.ids.map { $0.uuidString.lowercased() }.joined(separator: ",")),
+                        "tenant": .string(tenant.slug.value), "handler": .string(handler.name), "provider": .string(ours.provider),
+                        "ids": .string(ours.ids.map { $0.uuidString.lowercased() }.joined(separator: ",")),
                     ])
                 }
                 total += 1

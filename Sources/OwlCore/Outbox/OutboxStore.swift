@@ -97,9 +97,10 @@ public struct OutboxStore: Sendable {
     }
 
     /// Records an attempt at every message of `batch` and moves them on: sent, sandboxed, due again after `retryIn`,
-    /// or failed for good. Returns the status it recorded, or nil when the batch was no longer this worker's (its lease
-    /// ran out and another worker took it).
-    func settle(_ batch: OutboxBatch, _ result: AttemptResult, at instant: Date, on connection: PostgresConnection) async throws -> OutboxStatus? {
+    /// or failed for good. Returns the status it recorded and the messages that were still this worker's (a message
+    /// whose lease ran out may have been taken by another worker, which settles it itself).
+    func settle(_ batch: OutboxBatch, _ result: AttemptResult, at instant: Date,
+                on connection: PostgresConnection) async throws -> (status: OutboxStatus, settled: Set<UUID>) {
         let (outcome, status, error): (String, OutboxStatus, String?) = switch result.outcome {
         case .delivered: batch.mode == .sandbox ? ("sandboxed", .sandboxed, nil) : ("delivered", .sent, nil)
         case .retryable(let error, _): result.retryIn == nil ? ("failed", .failed, "\(error) (gave up after \(batch.attempts) attempts)")
@@ -107,13 +108,14 @@ public struct OutboxStore: Sendable {
         case .permanent(let error): ("failed", .failed, error)
         }
         let reference: String? = if case .delivered(let reference) = result.outcome { reference } else { nil }
+        // The attempt was made whoever settles the message, so it is recorded either way.
         try await connection.query("""
             INSERT INTO outbox_attempts (message_id, outcome, status_code, error, duration_ms, attempted_at)
             SELECT id, \(outcome), \(result.statusCode), \(error), \(result.durationMs), \(instant) FROM unnest(\(batch.ids)::uuid[]) AS t(id)
             """, logger: logger)
         let next = instant.addingTimeInterval(result.retryIn ?? 0)
-        var settled = 0
-        for try await _ in try await connection.query("""
+        var settled: Set<UUID> = []
+        for try await id in try await connection.query("""
             UPDATE outbox o SET status = \(status.rawValue), lease_until = NULL, last_error = \(error), response_status = \(result.statusCode),
                 provider_reference = CASE WHEN \(status.rawValue) IN ('sent', 'sandboxed') THEN \(reference) ELSE o.provider_reference END,
                 sent_at = CASE WHEN \(status.rawValue) IN ('sent', 'sandboxed') THEN \(instant) END,
@@ -121,8 +123,20 @@ public struct OutboxStore: Sendable {
             FROM unnest(\(batch.ids)::uuid[], \(batch.items.map(\.attempts))::integer[]) AS t(id, attempts)
             WHERE o.id = t.id AND o.status = 'sending' AND o.attempts = t.attempts
             RETURNING o.id
-            """, logger: logger) { settled += 1 }
-        return settled > 0 ? status : nil
+            """, logger: logger).decode(UUID.self) { settled.insert(id) }
+        return (status, settled)
+    }
+
+    /// Gives leased batches back unsent (their lease would run out before they were sent): due again at once, the
+    /// attempt they were leased for not counted.
+    func release(_ batches: [OutboxBatch], on connection: PostgresConnection) async throws {
+        let items = batches.flatMap(\.items)
+        guard !items.isEmpty else { return }
+        try await connection.query("""
+            UPDATE outbox o SET status = 'pending', lease_until = NULL, attempts = o.attempts - 1
+            FROM unnest(\(items.map(\.id))::uuid[], \(items.map(\.attempts))::integer[]) AS t(id, attempts)
+            WHERE o.id = t.id AND o.status = 'sending' AND o.attempts = t.attempts
+            """, logger: logger)
     }
 
     static let columns = """

@@ -28,6 +28,9 @@ public struct Seeder: Sendable {
         try await database.withTenant(Self.devTenant) { connection in
             try await users.ensure(email: "alice@acme.example", displayName: "Alice Admin", role: .admin, on: connection)
             try await users.ensure(email: "bob@acme.example", displayName: "Bob Engineer", role: .engineer, on: connection)
+            // One person per other role, so that a demo shows what each may do.
+            try await users.ensure(email: "maria@acme.example", displayName: "Maria Manager", role: .manager, on: connection)
+            try await users.ensure(email: "rita@acme.example", displayName: "Rita Reader", role: .readonly, on: connection)
             try await definition.seed(connection, database.logger)
         }
     }

@@ -10,6 +10,8 @@ public struct ServiceApplication {
     public let platform: Platform
     public let routes: [RouteDescriptor]
     public let router: Router<OwlRequestContext>
+    /// Feeds the consoles' event streams of this process.
+    public let consoleEvents: ConsoleEventHub
 
     public init(definition: ServiceDefinition, platform: Platform, httpClient: HTTPClient) {
         self.platform = platform
@@ -34,6 +36,9 @@ public struct ServiceApplication {
         OutboxRoutes(platform: platform).register(on: owlRouter)
         SignInRoutes(platform: platform, service: definition.displayName, home: definition.homePath,
                      accounts: LocalAccounts(database: platform.database, cost: platform.config.sessions.bcryptCost)).register(on: owlRouter)
+        let hub = ConsoleEventHub(database: platform.database, logger: platform.logger)
+        consoleEvents = hub
+        ConsoleRoutes(platform: platform, assets: .shipped, hub: hub).register(on: owlRouter)
         definition.registerRoutes(owlRouter, platform)
         DocsRoutes(serviceName: definition.displayName, document: definition.openAPIDocument, routes: { registered.value })
             .register(on: owlRouter)
@@ -59,7 +64,7 @@ public struct ServiceApplication {
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: definition.displayName),
             logger: logger
         )
-        application.addServices(client, audit)
+        application.addServices(client, audit, app.consoleEvents)
         if withWorkers {
             let environment = WorkerEnvironment(database: database, tenantConfig: platform.tenantConfig, http: httpClient, config: config,
                                                 logger: logger, metrics: platform.metrics, clock: platform.clock)

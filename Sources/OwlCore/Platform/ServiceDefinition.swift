@@ -63,8 +63,9 @@ public struct ServiceDefinition: Sendable {
                 registerRoutes: @escaping @Sendable (OwlRouter, Platform) -> Void,
                 seed: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in },
                 seedDemo: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void = { _, _ in },
-                jobs: @escaping @Sendable (WorkerEnvironment) -> [TenantJob] = { _ in [] }) {
+                jobs: @escaping @Sendable (WorkerEnvironment) -> [TenantJob] = { _ in [] }, homePath: String = "/auth/account") {
         self.jobs = jobs
+        self.homePath = homePath
         self.name = name
         self.displayName = displayName
         self.defaultPort = defaultPort
@@ -84,7 +85,7 @@ public struct ServiceDefinition: Sendable {
 
     /// What `--mode worker` runs: one tenant worker with the service's jobs and the outbox's delivery.
     public func workers(_ environment: WorkerEnvironment) -> [any Service] {
-        [TenantWorker(jobs: jobs(environment) + [OutboxDeliverer(environment).job()], environment: environment)]
+        [TenantWorker(jobs: jobs(environment) + [OutboxDeliverer(environment).job(), ConsoleEventRetention.job(environment)], environment: environment)]
     }
 
     /// The platform's migrations followed by the service's.

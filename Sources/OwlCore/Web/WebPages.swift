@@ -2,26 +2,44 @@ import Foundation
 import Hummingbird
 import Mustache
 
-/// The HTML templates of OwlCore's pages (sign-in, account), rendered with swift-mustache, which escapes every
-/// `{{value}}`; nothing is ever inserted unescaped.
+/// HTML templates rendered with swift-mustache, which escapes every `{{value}}`; no template uses the unescaped forms
+/// (`{{{value}}}`, `{{&value}}`), and a test checks that. OwlCore's own (sign-in, account, the console layout) are
+/// shared by the three services; a service's console adds its pages, which extend the layout.
 public struct WebPages: Sendable {
     let library: MustacheLibrary
+    /// The names of the templates, and their text, as read.
+    public let sources: [String: String]
 
-    /// The templates shipped in OwlCore's resources (`Web/Templates/*.mustache`); read once, never changed.
-    public static let core = WebPages(directory: Bundle.module.url(forResource: "Templates", withExtension: nil))
+    /// OwlCore's templates (`Web/Templates/*.mustache`).
+    public static let coreDirectory = Bundle.module.url(forResource: "Templates", withExtension: nil)
+    /// The templates shipped in OwlCore's resources; read once, never changed.
+    public static let core = WebPages(directories: [coreDirectory])
 
-    init(directory: URL?) {
+    /// Reads every `*.mustache` of `directories`; a later directory's template replaces an earlier one of that name.
+    public init(directories: [URL?]) {
         var templates: [String: MustacheTemplate] = [:]
-        let files = directory.flatMap { try? FileManager.default.contentsOfDirectory(at: $0, includingPropertiesForKeys: nil) } ?? []
-        for file in files where file.pathExtension == "mustache" {
-            if let text = try? String(contentsOf: file, encoding: .utf8), let template = try? MustacheTemplate(string: text) {
-                templates[file.deletingPathExtension().lastPathComponent] = template
+        var sources: [String: String] = [:]
+        for directory in directories {
+            let files = directory.flatMap { try? FileManager.default.contentsOfDirectory(at: $0, includingPropertiesForKeys: nil) } ?? []
+            for file in files where file.pathExtension == "mustache" {
+                guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
+                let name = file.deletingPathExtension().lastPathComponent
+                sources[name] = text
+                if let template = try? MustacheTemplate(string: text) { templates[name] = template }
             }
         }
         library = MustacheLibrary(templates: templates)
+        self.sources = sources
     }
 
-    public var names: Set<String> { Set(["sign-in", "set-password", "account"].filter { library.getTemplate(named: $0) != nil }) }
+    /// The templates that parsed (a template that does not parse is missing, and a test lists it).
+    public var names: Set<String> { Set(sources.keys.filter { library.getTemplate(named: $0) != nil }) }
+
+    /// The page as HTML, or nil when there is no such template.
+    public func render(_ name: String, _ values: [String: Any]) -> String? { library.render(values, withTemplate: name) }
+
+    /// The page with any object as its values (tests render every template with hostile ones).
+    public func render(_ name: String, object: Any) -> String? { library.render(object, withTemplate: name) }
 
     /// A page as a response; `status` lets a form shown again with its problem say so (401, 422, 429).
     public func page(_ name: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {

@@ -1,0 +1,181 @@
+import Foundation
+import Hummingbird
+import OwlCore
+
+/// The alerts list, an alert's page, its short link, and the actions on alerts (acknowledge, resolve, undo) as plain
+/// forms with Post/Redirect/Get; the script makes them update the page in place.
+struct AlertPages {
+    let platform: Platform
+    let console: Console
+    var store: AlertStore { AlertStore(logger: platform.logger) }
+    var lifecycle: AlertLifecycle { AlertLifecycle(platform: platform) }
+
+    static let pageSize = 50
+
+    func register(on routes: OwlRouter) {
+        routes.page(.get, "/alerts", .readonly, inAPI: false, list)
+        routes.page(.get, "/alerts/{id}", .readonly, inAPI: false, detail)
+        routes.page(.get, "/alerts/{id}/row", .readonly, inAPI: false, row)
+        routes.page(.get, "/a/{short}", .readonly, inAPI: false, shortLink)
+        routes.page(.post, "/alerts/actions", .engineer, inAPI: false, actions)
+        routes.page(.post, "/alerts/{id}/resolve", .engineer, inAPI: false, resolve)
+        routes.page(.post, "/alerts/undo", .engineer, inAPI: false, undo)
+    }
+
+    // MARK: The list
+
+    /// Open alerts first by default; filters by status, severity, service, source, time range and words of the title.
+    @Sendable func list(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let viewer = try await console.viewer(principal)
+        let query = Query(request)
+        let form = AlertListForm(query: query, now: viewer.time.now)
+        var problem = form.problem
+        var page = CursorPage(limit: Self.pageSize)
+        if let cursor = query["cursor"] {
+            if let after = Cursor(encoded: cursor) { page.after = after } else { problem = problem ?? "That page link is no longer valid; showing the first page." }
+        }
+        let filter = form.filter
+        let (rows, counts) = try await platform.database.withTenant(principal.tenant.slug) { connection in
+            (try await store.list(filter, page: page, on: connection), try await store.counts(filter, on: connection))
+        }
+        let listed = CursorList(rows: rows, page: page) { Cursor(time: $0.firstFiredAt, id: $0.id) }
+        let flash = ConsoleFlash.read(request)
+        var values: [String: Any] = [
+            "alerts": listed.items.map { AlertView.values($0, time: viewer.time) }, "empty": listed.items.isEmpty,
+            "next": listed.nextCursor.map { form.link(cursor: $0) } ?? false, "first": page.after != nil ? form.link(cursor: nil) : false,
+            "counts": form.statusLinks(counts), "form": form.values, "problem": problem ?? false,
+            "flash": flash?.values ?? false, "canAct": principal.role >= .engineer,
+        ]
+        values["events"] = "/events"
+        values["topic"] = "alert"
+        values["reload"] = true
+        let response = try console.page("alerts", title: "Alerts", section: "alerts", viewer: viewer, request: request, values: values,
+                                        query: form.text, refresh: true)
+        return ConsoleFlash.consumed(response, flash)
+    }
+
+    /// One row of the list, for the script to swap in when the alert changes.
+    @Sendable func row(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let id = try context.uuid("id")
+        let viewer = try await console.viewer(principal)
+        guard let alert = try await platform.database.withTenant(principal.tenant.slug, { try await store.get(id, on: $0) }) else {
+            throw APIError.notFound("alert")
+        }
+        var values = AlertView.values(alert, time: viewer.time)
+        values["canAct"] = principal.role >= .engineer
+        values["csrf"] = principal.csrfToken ?? ""
+        return try console.fragment("alert-row", values: values)
+    }
+
+    /// `/a/1a2b3c4d`: the first 8 characters of an alert's id are enough (what Slack, SMS and calls carry).
+    @Sendable func shortLink(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let short = context.parameters.get("short") ?? ""
+        let id = try await platform.database.withTenant(principal.tenant.slug) { try await store.find(prefix: short, on: $0) }
+        guard let id else {
+            let viewer = try await console.viewer(principal)
+            return try console.page("not-found", title: "Not found", section: "alerts", viewer: viewer, request: request,
+                                    values: ["what": "alert", "back": "/alerts"], status: .notFound)
+        }
+        return Response(status: .seeOther, headers: [.location: "/alerts/\(id.uuidString.lowercased())"])
+    }
+
+    // MARK: One alert
+
+    /// Everything about one alert: what fired, what the knowledge base knows, who was paged how and what came of it.
+    @Sendable func detail(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return try await notFound(request, principal) }
+        let viewer = try await console.viewer(principal)
+        let found = try await platform.database.withTenant(principal.tenant.slug) { connection -> AlertPageData? in
+            guard let alert = try await store.get(id, on: connection) else { return nil }
+            return try await AlertPageData.load(alert, platform: platform, on: connection)
+        }
+        guard let found else { return try await notFound(request, principal) }
+        let flash = ConsoleFlash.read(request)
+        var values = AlertView.values(found.alert, time: viewer.time)
+        values["incident"] = found.incident.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title, "solution": $0.solution,
+                                                   "rootCause": $0.rootCause, "hasSolution": !$0.solution.isEmpty,
+                                                   "hasRootCause": !$0.rootCause.isEmpty] } ?? false
+        values["runbook"] = found.runbook.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title] } ?? false
+        values["timeline"] = found.timeline(time: viewer.time)
+        values["hasTimeline"] = !found.events.isEmpty
+        values["canAct"] = principal.role >= .engineer
+        values["flash"] = flash?.values ?? false
+        values["problem"] = false
+        values["events"] = "/events"
+        values["topic"] = "alert"
+        values["reload"] = true
+        let response = try console.page("alert", title: found.alert.title, section: "alerts", viewer: viewer, request: request, values: values)
+        return ConsoleFlash.consumed(response, flash)
+    }
+
+    func notFound(_ request: Request, _ principal: Principal) async throws -> Response {
+        let viewer = try await console.viewer(principal)
+        return try console.page("not-found", title: "Not found", section: "alerts", viewer: viewer, request: request,
+                                values: ["what": "alert", "back": "/alerts"], status: .notFound)
+    }
+
+    // MARK: Actions
+
+    /// The list's buttons: one alert's Acknowledge (`acknowledge=<id>`), or the ticked ones (`id`) with
+    /// `action=acknowledge|resolve`. Back to the list with what happened, and Undo for acknowledgements.
+    @Sendable func actions(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let fields = try await ConsoleForm.readAll(request, limit: platform.config.bodyLimitBytes)
+        let returnTo = ReturnPath.safe(fields.last { $0.0 == "return_to" }?.1, fallback: "/alerts")
+        var ids: [UUID]
+        var action = fields.last { $0.0 == "action" }?.1 ?? ""
+        if let single = fields.last(where: { $0.0 == "acknowledge" })?.1 {
+            ids = UUID(uuidString: single).map { [$0] } ?? []
+            action = "acknowledge"
+        } else {
+            ids = fields.filter { $0.0 == "id" }.compactMap { UUID(uuidString: $0.1) }
+        }
+        ids = Array(NSOrderedSet(array: ids).compactMap { $0 as? UUID }.prefix(AlertPages.pageSize * 4))
+        guard !ids.isEmpty, action == "acknowledge" || action == "resolve" else {
+            return ConsoleFlash(kind: "problem", ids: [], text: "Tick the alerts to act on, then choose Acknowledge or Resolve.").redirect(to: returnTo)
+        }
+        var changed: [UUID] = []
+        var title = ""
+        for id in ids {
+            let outcome = action == "acknowledge" ? try await lifecycle.acknowledge(id, principal, context)
+                                                  : try await lifecycle.resolve(id, notes: nil, principal, context)
+            if let outcome, outcome.changed {
+                changed.append(id)
+                title = outcome.alert.title
+            }
+        }
+        let verb = action == "acknowledge" ? "Acknowledged" : "Resolved"
+        let text = changed.isEmpty ? "Nothing changed: \(ids.count == 1 ? "the alert was" : "those alerts were") already \(action == "acknowledge" ? "acknowledged or resolved" : "resolved")."
+            : changed.count == 1 ? "\(verb): \(title)" : "\(verb) \(changed.count) alerts."
+        return ConsoleFlash(kind: changed.isEmpty ? "info" : action == "acknowledge" ? "acknowledged" : "resolved", ids: changed, text: text)
+            .redirect(to: returnTo)
+    }
+
+    /// Resolve from the alert's page, with notes; when the knowledge base does not know the alert, its page then
+    /// offers to record what fixed it.
+    @Sendable func resolve(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let id = try context.uuid("id")
+        let form = try await ConsoleForm.read(request, limit: platform.config.bodyLimitBytes)
+        let notes = form["notes"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let notes, notes.count > 10_000 {
+            return ConsoleFlash(kind: "problem", ids: [], text: "Notes can be at most 10,000 characters.").redirect(to: "/alerts/\(id.uuidString.lowercased())")
+        }
+        guard let outcome = try await lifecycle.resolve(id, notes: notes?.isEmpty == false ? notes : nil, principal, context) else {
+            throw APIError.notFound("alert")
+        }
+        let flash = outcome.changed ? ConsoleFlash(kind: outcome.known == false ? "resolved-unknown" : "resolved", ids: [id], text: "Resolved.")
+            : ConsoleFlash(kind: "info", ids: [], text: "The alert was already resolved.")
+        return flash.redirect(to: "/alerts/\(id.uuidString.lowercased())")
+    }
+
+    /// Undo of an acknowledgement: the alerts fire again and their escalation goes on.
+    @Sendable func undo(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let fields = try await ConsoleForm.readAll(request, limit: platform.config.bodyLimitBytes)
+        let returnTo = ReturnPath.safe(fields.last { $0.0 == "return_to" }?.1, fallback: "/alerts")
+        let ids = fields.filter { $0.0 == "id" }.compactMap { UUID(uuidString: $0.1) }.prefix(AlertPages.pageSize * 4)
+        var undone = 0
+        for id in ids where try await lifecycle.unacknowledge(id, principal, context)?.changed == true { undone += 1 }
+        let text = undone == 0 ? "Nothing to undo: the alert is no longer acknowledged." : undone == 1 ? "Undone: the alert is firing again."
+            : "Undone: \(undone) alerts are firing again."
+        return ConsoleFlash(kind: "info", ids: [], text: text).redirect(to: returnTo)
+    }
+}
