@@ -9,9 +9,23 @@ import Testing
 @Suite struct ConsoleRuleTests {
     @Test func everyPageEscapesWhatItShows() {
         let pages = WebPages(directories: [WebPages.coreDirectory, NightOwlConsole.definition.pagesDirectory])
-        #expect(pages.names.isSuperset(of: ["home", "alerts", "alert", "alert-row", "flash", "not-found", "layout"]))
+        #expect(pages.names.isSuperset(of: ["home", "alerts", "alert", "alert-row", "flash", "not-found", "layout", "knowledge", "entry"]))
         #expect(pages.names == Set(pages.sources.keys), "every template parses")
         #expect(TemplateSafety.violations(pages) == [])
+    }
+
+    /// (highlight as the API gives it, pieces): marks become flags, the text comes back unescaped for the template to
+    /// escape again; markup in the text stays text.
+    @Test(arguments: [
+        ("a <mark>disk</mark> full", ["a |false", "disk|true", " full|false"]),
+        ("&lt;script&gt; <mark>x</mark>", ["<script> |false", "x|true"]),
+        ("&amp;lt;b&amp;gt;", ["&lt;b&gt;|false"]),
+        ("<mark>only</mark>", ["only|true"]),
+        ("", [String]()),
+    ] as [(String, [String])])
+    func highlights(html: String, pieces: [String]) {
+        let split = HighlightSegments.split(html).map { "\($0["text"] as? String ?? "")|\($0["marked"] as? Bool ?? false)" }
+        #expect(split == pieces)
     }
 
     /// Links from webhook fields: only http(s) with a host becomes a link.

@@ -250,4 +250,46 @@ def test_readonly_people_see_no_actions(browser):
         return fetch('/alerts/actions', {method: 'POST', body}).then(r => r.status);
     """, token, str(uuid.uuid4()))
     assert status == 403
+    browser.get_log("browser")  # the refused post is logged on purpose; later pages start clean
     browser.delete_all_cookies()
+
+
+def test_the_knowledge_prompt_records_a_fix_that_enriches_the_next_firing(browser):
+    browser.delete_all_cookies()
+    dev_sign_in(browser)
+    word = "zebrafish" + uuid.uuid4().hex[:4]
+    title = f"Queue {word} backs up"
+    alert_id = post_alert(title=title, severity="major", description="Consumers stop acknowledging messages.")
+    resolved = requests.patch(f"{BASE}/api/v1/alerts/{alert_id}/resolve", headers={"X-API-Key": DEV_KEY}, timeout=10,
+                              json={"notes": "Restarted the consumers."})
+    assert resolved.status_code == 200 and resolved.json()["kb_prompt"] is True
+
+    browser.get(f"{BASE}/alerts/{alert_id}")
+    form = browser.find_element(By.CSS_SELECTOR, "#knowledge form")
+    assert browser.find_element(By.ID, "entry-title").get_attribute("value") == title
+    assert browser.find_element(By.ID, "entry-solution").get_attribute("value") == "Restarted the consumers."
+    # A missing solution is named on the form shown again, nothing stored.
+    browser.execute_script("document.getElementById('entry-solution').removeAttribute('required')")
+    browser.find_element(By.ID, "entry-solution").clear()
+    form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+    problem = wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, "#knowledge .notice.problem")))
+    assert "solution" in problem.text
+    browser.get_log("browser")  # the form shown again answers 422, which Chromium logs; that is the point here
+    browser.find_element(By.ID, "entry-solution").send_keys(f"Restart the {word} consumers, then drain the dead-letter queue.")
+    browser.find_element(By.CSS_SELECTOR, "#knowledge form button[type='submit']").click()
+    wait(browser).until(lambda d: "/knowledge/" in d.current_url)
+    assert "Added to the knowledge base" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    assert title in browser.find_element(By.TAG_NAME, "h1").text
+    check_page(browser, "entry")
+
+    # The next firing of the same alert comes with the solution.
+    again = post_alert(title=title, severity="major", description="Consumers stop acknowledging messages.")
+    browser.get(f"{BASE}/alerts/{again}")
+    knowledge = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby='kb-title']").text
+    assert "Matched entry" in knowledge and "drain the dead-letter queue" in knowledge
+
+    # Search finds it, with the word marked.
+    browser.get(f"{BASE}/knowledge?q={word}")
+    marks = [m.text.lower() for m in browser.find_elements(By.CSS_SELECTOR, "p.highlight mark")]
+    assert any(word in m for m in marks), marks
+    check_page(browser, "knowledge")

@@ -13,7 +13,8 @@ struct AlertPageData {
     var attempts: [UUID: [(outcome: String, error: String?, at: Date)]]
 
     static func load(_ alert: Alert, platform: Platform, on connection: PostgresConnection) async throws -> AlertPageData {
-        let incident = try await alert.matchedIncidentID.asyncFlatMap { try await IncidentStore(logger: platform.logger).get($0, on: connection) }
+        // The entry it matched, or one written since that lists its fingerprint.
+        let incident = try await AlertKnowledge(platform: platform).knownEntry(alert, on: connection)
         let runbook = try await incident?.runbookID.asyncFlatMap { try await RunbookStore(logger: platform.logger).get($0, on: connection) }
         let events = try await EscalationStore(logger: platform.logger).events(alert: alert.id, on: connection)
         var attempts: [UUID: [(String, String?, Date)]] = [:]

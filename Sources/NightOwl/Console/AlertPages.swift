@@ -20,6 +20,7 @@ struct AlertPages {
         routes.page(.post, "/alerts/actions", .engineer, inAPI: false, actions)
         routes.page(.post, "/alerts/{id}/resolve", .engineer, inAPI: false, resolve)
         routes.page(.post, "/alerts/undo", .engineer, inAPI: false, undo)
+        routes.page(.post, "/alerts/{id}/knowledge", .engineer, inAPI: false, addKnowledge)
     }
 
     // MARK: The list
@@ -81,9 +82,15 @@ struct AlertPages {
 
     // MARK: One alert
 
-    /// Everything about one alert: what fired, what the knowledge base knows, who was paged how and what came of it.
+    /// Everything about one alert: what fired, what the knowledge base knows, who was paged how and what came of it;
+    /// once resolved and still unknown to the knowledge base, a form to record what fixed it.
     @Sendable func detail(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return try await notFound(request, principal) }
+        return try await page(id, request, principal)
+    }
+
+    func page(_ id: UUID, _ request: Request, _ principal: Principal, form: [String: String]? = nil, problems: [String: String] = [:],
+              status: HTTPResponse.Status = .ok) async throws -> Response {
         let viewer = try await console.viewer(principal)
         let found = try await platform.database.withTenant(principal.tenant.slug) { connection -> AlertPageData? in
             guard let alert = try await store.get(id, on: connection) else { return nil }
@@ -100,12 +107,62 @@ struct AlertPages {
         values["hasTimeline"] = !found.events.isEmpty
         values["canAct"] = principal.role >= .engineer
         values["flash"] = flash?.values ?? false
-        values["problem"] = false
+        values["prompt"] = principal.role >= .engineer && found.alert.status == .resolved && found.incident == nil
+            ? Self.prompt(found.alert, form: form, problems: problems) : false
         values["events"] = "/events"
         values["topic"] = "alert"
         values["reload"] = true
-        let response = try console.page("alert", title: found.alert.title, section: "alerts", viewer: viewer, request: request, values: values)
+        let response = try console.page("alert", title: found.alert.title, section: "alerts", viewer: viewer, request: request,
+                                        values: values, status: status)
         return ConsoleFlash.consumed(response, flash)
+    }
+
+    /// The knowledge-base form of a resolved alert, filled from the alert (or from what was sent, with its problems).
+    static func prompt(_ alert: Alert, form: [String: String]?, problems: [String: String]) -> [String: Any] {
+        let severity = form?["severity"] ?? alert.severity.rawValue
+        return [
+            "title": form?["title"] ?? alert.title, "symptoms": form?["symptoms"] ?? alert.description,
+            "rootCause": form?["root_cause"] ?? "", "solution": form?["solution"] ?? alert.resolutionNotes ?? "",
+            "severities": Severity.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.capitalized, "selected": $0.rawValue == severity] },
+            "problems": problems.sorted { $0.key < $1.key }.map { ["field": $0.key.replacingOccurrences(of: "_", with: " "), "text": $0.value] },
+            "hasProblems": !problems.isEmpty,
+        ]
+    }
+
+    /// Records what fixed a resolved alert as a knowledge-base entry (as Slack's "Add to Knowledge Base" does); the
+    /// next firing of its fingerprint comes with the solution.
+    @Sendable func addKnowledge(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let id = try context.uuid("id")
+        let form = try await ConsoleForm.read(request, limit: platform.config.bodyLimitBytes)
+        let knowledge = AlertKnowledge(platform: platform)
+        enum Outcome: Sendable { case saved(UUID, String), known(UUID), invalid([String: String]), missing }
+        let outcome = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection -> Outcome in
+            guard let alert = try await store.get(id, lock: true, on: connection) else { return .missing }
+            if let known = try await knowledge.knownEntry(alert, on: connection) { return .known(known.id) }
+            func text(_ name: String) -> String? { form[name].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 } }
+            let input = AlertKnowledge.input(for: alert, title: form["title"] ?? "", severity: form["severity"].flatMap(Severity.init(rawValue:)),
+                                             symptoms: text("symptoms"), rootCause: text("root_cause"), solution: form["solution"] ?? "")
+            switch AlertKnowledge.check(input) {
+            case .failure(let problems): return .invalid(problems.byField)
+            case .success(let checked):
+                let incident = try await knowledge.record(checked, for: alert, by: principal.actor, source: "console", on: connection)
+                return .saved(incident.id, incident.title)
+            }
+        }
+        switch outcome {
+        case .missing:
+            return try await notFound(request, principal)
+        case .known(let entry):
+            return ConsoleFlash(kind: "info", ids: [], text: "The knowledge base already knows this alert.")
+                .redirect(to: "/knowledge/\(entry.uuidString.lowercased())")
+        case .invalid(let problems):
+            return try await page(id, request, principal, form: form, problems: problems, status: .unprocessableContent)
+        case .saved(let entry, let title):
+            await platform.audit(context, principal, action: "incident.create", resource: "incident", id: entry.uuidString,
+                                 diff: .object(["title": .string(title), "alert_id": .string(id.uuidString.lowercased())]))
+            return ConsoleFlash(kind: "info", ids: [], text: "Added to the knowledge base: the next alert like this one comes with its solution.")
+                .redirect(to: "/knowledge/\(entry.uuidString.lowercased())")
+        }
     }
 
     func notFound(_ request: Request, _ principal: Principal) async throws -> Response {

@@ -4,7 +4,7 @@ import OwlCore
 /// NightOwl's console: the pages an on-call engineer lives in, on the shared UI kit.
 struct NightOwlConsole {
     static let definition = ConsoleDefinition(
-        sections: [.init("home", "Home", "/"), .init("alerts", "Alerts", "/alerts")],
+        sections: [.init("home", "Home", "/"), .init("alerts", "Alerts", "/alerts"), .init("knowledge", "Knowledge base", "/knowledge")],
         pagesDirectory: Bundle.module.url(forResource: "Pages", withExtension: nil),
         searchPath: "/alerts")
 
@@ -19,6 +19,7 @@ struct NightOwlConsole {
     func register(on routes: OwlRouter) {
         HomePage(platform: platform, console: console).register(on: routes)
         AlertPages(platform: platform, console: console).register(on: routes)
+        KnowledgePages(platform: platform, console: console).register(on: routes)
     }
 }
 

@@ -81,32 +81,9 @@ enum SlackKnowledgeModal {
             guard let element = values?.objectValue?[block]?.objectValue?[actionID]?.objectValue else { return nil }
             return element["value"]?.stringValue ?? element["selected_option"]?.objectValue?["value"]?.stringValue
         }
-        var input = IncidentInput()
-        input.title = value("title") ?? ""
-        input.severity = value("severity").flatMap(Severity.init(rawValue:))
-        input.symptoms = value("symptoms")
-        input.rootCause = value("root_cause")
-        input.solution = value("solution") ?? ""
-        input.fingerprints = [alert.fingerprint]
-        input.services = alert.service.map { [$0] } ?? []
-        input.clusters = alert.cluster.map { [$0] } ?? []
-        input.namespaces = alert.namespace.map { [$0] } ?? []
-        var errors: [String: String] = [:]
-        if input.severity == nil { errors["severity"] = "Choose a severity." }
-        if (input.solution ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            errors["solution"] = "Say what fixed it: that is what the next person paged for this will read."
-        }
-        do {
-            // An empty title fails here too (a present title must not be empty).
-            let checked = try input.validated(creating: false)
-            return errors.isEmpty ? .success(checked) : .failure(Errors(byBlock: errors))
-        } catch let error as APIError {
-            let field = error.details?.objectValue?["field"]?.stringValue
-            errors[fields.contains(field ?? "") ? field! : "title"] = error.message
-            return .failure(Errors(byBlock: errors))
-        } catch {
-            return .failure(Errors(byBlock: ["title": "\(error)"]))
-        }
+        let input = AlertKnowledge.input(for: alert, title: value("title") ?? "", severity: value("severity").flatMap(Severity.init(rawValue:)),
+                                         symptoms: value("symptoms"), rootCause: value("root_cause"), solution: value("solution") ?? "")
+        return AlertKnowledge.check(input).mapError { Errors(byBlock: $0.byField) }
     }
 
     struct Errors: Error, Equatable, Sendable {

@@ -97,32 +97,11 @@ extension SlackRoutes {
         case .failure(let errors): return .failure(errors)
         case .success(let checked): input = checked
         }
-        let incident = try await IncidentStore(logger: platform.logger).create(input, by: actor, on: connection)
-        // The alert was fixed this way once already.
-        try await connection.query("""
-            UPDATE incidents SET resolution_count = 1, last_seen_at = \(alert.resolvedAt ?? alert.lastFiredAt)
-            WHERE id = \(incident.id) AND \(alert.status == .resolved)
-            """, logger: platform.logger)
-        try await connection.query("""
-            UPDATE alerts SET matched_incident_id = \(incident.id), suggested_solution = NULLIF(\(incident.solution), ''),
-                enrichment_source = 'slack' WHERE id = \(alert.id)
-            """, logger: platform.logger)
-        try await connection.query("SELECT slack_follow_up(\(alert.id))", logger: platform.logger)
-        let note = SlackThreadNote(event: .known, at: now(), entry: incident.title).json.jsonText()
-        try await connection.query("""
-            SELECT slack_thread_note(\(alert.id), \(note)::jsonb || jsonb_build_object('by', slack_actor(\(actor))), 'known')
-            """, logger: platform.logger)
-        return .success(incident)
+        return .success(try await AlertKnowledge(platform: platform).record(input, for: alert, by: actor, source: "slack", on: connection))
     }
 
-    /// The live entry that knows this alert: the one it matched, or one that lists its fingerprint.
     func knownEntry(_ alert: Alert, on connection: PostgresConnection) async throws -> Incident? {
-        let store = IncidentStore(logger: platform.logger)
-        if let matched = alert.matchedIncidentID, let incident = try await store.get(matched, on: connection),
-           incident.mergedIntoID == nil, incident.archivedAt == nil {
-            return incident
-        }
-        return try await store.byFingerprint(alert.fingerprint, on: connection)
+        try await AlertKnowledge(platform: platform).knownEntry(alert, on: connection)
     }
 
     func publicBase(_ tenant: Tenant) async throws -> String? {
