@@ -50,6 +50,7 @@ struct AlertPages {
         values["events"] = "/events"
         values["topic"] = "alert"
         values["reload"] = true
+        values["fragment"] = "/alerts/{id}/row"
         let response = try console.page("alerts", title: "Alerts", section: "alerts", viewer: viewer, request: request, values: values,
                                         query: form.text, refresh: true)
         return ConsoleFlash.consumed(response, flash)
@@ -112,6 +113,7 @@ struct AlertPages {
         values["events"] = "/events"
         values["topic"] = "alert"
         values["reload"] = true
+        values["fragment"] = "/alerts/{id}/row"
         let response = try console.page("alert", title: found.alert.title, section: "alerts", viewer: viewer, request: request,
                                         values: values, status: status)
         return ConsoleFlash.consumed(response, flash)

@@ -73,6 +73,7 @@ struct HomePage {
         all["events"] = "/events"
         all["topic"] = "alert"
         all["reload"] = true
+        all["fragment"] = "/alerts/{id}/row"
         let flash = ConsoleFlash.read(request)
         all["flash"] = flash?.values ?? false
         return ConsoleFlash.consumed(try console.page("home", title: "Home", section: "home", viewer: viewer, request: request, values: all,

@@ -62,7 +62,11 @@
       case "k": select(current - 1); break;
       case "Enter": case "o": if (current >= 0) rows()[current].querySelector("a")?.click(); break;
       case "a": press("a"); break;
-      case "r": press("r"); break;
+      case "r":
+        // In a list, resolving is done on the alert's page, where it asks for notes and confirmation.
+        if (rows()[current]) window.location.assign(rows()[current].querySelector("a").href + "#resolve");
+        else press("r");
+        break;
       default: return;
     }
   });
@@ -78,8 +82,9 @@
       let change;
       try { change = JSON.parse(event.data); } catch { return; }
       const row = document.querySelector(`[data-row][data-id="${CSS.escape(String(change.id))}"]`);
-      if (row && row.dataset.fragment) {
-        const response = await fetch(row.dataset.fragment, { credentials: "same-origin" });
+      const fragment = document.body.dataset.fragment;
+      if (row && fragment) {
+        const response = await fetch(fragment.replace("{id}", encodeURIComponent(change.id)), { credentials: "same-origin" });
         if (!response.ok) return;
         const template = document.createElement("template");
         template.innerHTML = (await response.text()).trim();
