@@ -293,3 +293,18 @@ def test_the_knowledge_prompt_records_a_fix_that_enriches_the_next_firing(browse
     marks = [m.text.lower() for m in browser.find_elements(By.CSS_SELECTOR, "p.highlight mark")]
     assert any(word in m for m in marks), marks
     check_page(browser, "knowledge")
+
+
+def test_escalate_now_pages_the_next_tier(browser):
+    alert_id = post_alert(title=f"Escalation check {uuid.uuid4().hex[:6]}")
+    # The demo's default policy takes the alert once the worker has seen it.
+    wait_for(lambda: requests.get(f"{BASE}/api/v1/alerts/{alert_id}", headers={"X-API-Key": DEV_KEY}, timeout=5).ok)
+    time.sleep(1.5)
+    browser.get(f"{BASE}/alerts/{alert_id}")
+    browser.find_element(By.CSS_SELECTOR, f"form[action='/alerts/{alert_id}/escalate'] button").click()
+    wait(browser).until(ready.alert_is_present()).accept()
+    notice = wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".notice")))
+    assert "Escalated: the next tier is paged now." in notice.text
+    # Audited as the person who pressed it (the audit log is written a moment later).
+    wait_for(lambda: alert_id in requests.get(f"{BASE}/api/v1/audit-log?action=alert.escalate", headers={"X-API-Key": DEV_KEY},
+                                              timeout=10).text.lower(), timeout=10)

@@ -21,6 +21,7 @@ struct AlertPages {
         routes.page(.post, "/alerts/{id}/resolve", .engineer, inAPI: false, resolve)
         routes.page(.post, "/alerts/undo", .engineer, inAPI: false, undo)
         routes.page(.post, "/alerts/{id}/knowledge", .engineer, inAPI: false, addKnowledge)
+        routes.page(.post, "/alerts/{id}/escalate", .engineer, inAPI: false, escalate)
     }
 
     // MARK: The list
@@ -224,6 +225,16 @@ struct AlertPages {
         let flash = outcome.changed ? ConsoleFlash(kind: outcome.known == false ? "resolved-unknown" : "resolved", ids: [id], text: "Resolved.")
             : ConsoleFlash(kind: "info", ids: [], text: "The alert was already resolved.")
         return flash.redirect(to: "/alerts/\(id.uuidString.lowercased())")
+    }
+
+    /// Pages the alert's next tier now instead of at its timeout (as Slack's Escalate button and an SMS `ESC` do).
+    @Sendable func escalate(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
+        let id = try context.uuid("id")
+        _ = try await ConsoleForm.read(request, limit: platform.config.bodyLimitBytes)
+        let changed = try await AlertActions(platform: platform).perform(.escalate, [id], actorType: principal.method.rawValue, by: principal.actor,
+                                                                         tenant: principal.tenant, context: context)
+        let text = changed > 0 ? "Escalated: the next tier is paged now." : "Nothing to escalate: the alert is no longer escalating."
+        return ConsoleFlash(kind: "info", ids: [], text: text).redirect(to: "/alerts/\(id.uuidString.lowercased())")
     }
 
     /// Undo of an acknowledgement: the alerts fire again and their escalation goes on.

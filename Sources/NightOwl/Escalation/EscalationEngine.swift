@@ -114,7 +114,7 @@ public struct EscalationEngine: Sendable {
             let firstPerson = planned.first { $0.userID != nil }
             let notice = item.notice(tier: tierIndex, repetition: schedule.repetition(ofStep: item.step), onCall: firstPerson,
                                      slackID: resolved.values.compactMap { if case .person(let u) = $0 { u.slackUserID } else { nil } }.first,
-                                     link: publicURL.map { "\($0)/api/v1/alerts/\(item.alertID.uuidString.lowercased())" })
+                                     link: publicURL.map { AlertMessages.consoleLink(base: $0, alertID: item.alertID) })
             for notification in planned {
                 try await record(notification, notice: notice, item: item, policy: policy, tier: tierIndex,
                                  repetition: schedule.repetition(ofStep: item.step), settings: settings, on: connection)

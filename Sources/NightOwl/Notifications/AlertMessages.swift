@@ -51,6 +51,10 @@ enum AlertMessages {
         }
         buttons.append(.object(["type": "button", "text": .object(["type": "plain_text", "text": "🔼 Escalate"]), "action_id": "escalate_alert",
                                 "value": .string(id), "style": "danger"]))
+        if let link = n.link {
+            buttons.append(.object(["type": "button", "text": .object(["type": "plain_text", "text": "🔗 Open in NightOwl"]), "action_id": "open_alert",
+                                    "url": .string(link)]))
+        }
         blocks.append(.object(["type": "actions", "elements": .array(buttons)]))
         return .object(["channel": .string(channel), "text": .string(plain(n)), "blocks": .array(blocks)])
     }
@@ -159,7 +163,7 @@ enum AlertMessages {
     static func sms(_ n: AlertNotice) -> String {
         let place = [n.cluster, n.namespace].compactMap { $0 }.joined(separator: "/")
         return "[NightOwl] \(n.severity.rawValue.uppercased()): \(n.title)\(place.isEmpty ? "" : " in \(place)"). "
-            + "Reply ACK to acknowledge or ESC to escalate. Alert ID: \(shortID(n.alertID))"
+            + "Reply ACK to acknowledge or ESC to escalate. Alert ID: \(shortID(n.alertID))" + (n.link.map { " \($0)" } ?? "")
     }
 
     /// Several alerts for one person within the rate limit, in one SMS.
@@ -188,6 +192,9 @@ enum AlertMessages {
             "known_solution": n.solution.map(JSONValue.string) ?? .null, "link": n.link.map(JSONValue.string) ?? .null,
         ])
     }
+
+    /// The alert's short link in the console (`/a/` and the first 8 characters of its id), for messages.
+    static func consoleLink(base: String, alertID: UUID) -> String { "\(base)/a/\(shortID(alertID))" }
 
     /// The first 8 characters of the id: what people type in an SMS reply.
     static func shortID(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
