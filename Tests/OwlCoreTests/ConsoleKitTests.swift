@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import OwlCore
+@testable import OwlCore
 import OwlTestSupport
 import Testing
 

@@ -9,16 +9,19 @@ public enum TemplateSafety {
 
     /// Answers every name with itself, so that each variable prints the payload, each section opens once, and dotted
     /// names (`firstFired.iso`) reach the payload too.
+    /// A name ending in `HTML` answers with the payload made into Markdown's HTML: the only value such a name may hold.
     struct Hostile: MustacheParent, CustomStringConvertible {
-        func child(named: String) -> Any? { self }
+        func child(named: String) -> Any? { named.hasSuffix("HTML") ? Markdown.trusted(TemplateSafety.payload) : self }
         var description: String { TemplateSafety.payload }
     }
 
-    /// What is wrong with `pages`: templates that use `{{{…}}}` or `{{&…}}`, and renders in which the payload survived.
+    /// What is wrong with `pages`: templates that use `{{&…}}` or `{{{…}}}` other than for a name ending in `HTML`
+    /// (which holds `TrustedHTML`), and renders in which the payload survived.
     public static func violations(_ pages: WebPages) -> [String] {
         var problems: [String] = []
         for (name, source) in pages.sources.sorted(by: { $0.key < $1.key }) {
-            if source.contains("{{{") || source.range(of: #"\{\{\s*&"#, options: .regularExpression) != nil {
+            let trusted = source.replacingOccurrences(of: #"\{\{\{[A-Za-z.]*HTML\}\}\}"#, with: "", options: .regularExpression)
+            if trusted.contains("{{{") || source.range(of: #"\{\{\s*&"#, options: .regularExpression) != nil {
                 problems.append("\(name): inserts a value unescaped")
             }
             guard let html = pages.render(name, object: Hostile()) else {

@@ -156,15 +156,13 @@ struct AlertPages {
         case .missing:
             return try await notFound(request, principal)
         case .known(let entry):
-            return ConsoleFlash(kind: "info", ids: [], text: "The knowledge base already knows this alert.")
-                .redirect(to: "/knowledge/\(entry.uuidString.lowercased())")
+            return console.redirect(to: "/knowledge/\(entry.uuidString.lowercased())", flash: ConsoleFlash(kind: "info", ids: [], text: "The knowledge base already knows this alert."))
         case .invalid(let problems):
             return try await page(id, request, principal, form: form, problems: problems, status: .unprocessableContent)
         case .saved(let entry, let title):
             await platform.audit(context, principal, action: "incident.create", resource: "incident", id: entry.uuidString,
                                  diff: .object(["title": .string(title), "alert_id": .string(id.uuidString.lowercased())]))
-            return ConsoleFlash(kind: "info", ids: [], text: "Added to the knowledge base: the next alert like this one comes with its solution.")
-                .redirect(to: "/knowledge/\(entry.uuidString.lowercased())")
+            return console.redirect(to: "/knowledge/\(entry.uuidString.lowercased())", flash: ConsoleFlash(kind: "info", ids: [], text: "Added to the knowledge base: the next alert like this one comes with its solution."))
         }
     }
 
@@ -191,7 +189,7 @@ struct AlertPages {
         }
         ids = Array(NSOrderedSet(array: ids).compactMap { $0 as? UUID }.prefix(AlertPages.pageSize * 4))
         guard !ids.isEmpty, action == "acknowledge" || action == "resolve" else {
-            return ConsoleFlash(kind: "problem", ids: [], text: "Tick the alerts to act on, then choose Acknowledge or Resolve.").redirect(to: returnTo)
+            return console.redirect(to: returnTo, flash: ConsoleFlash(kind: "problem", ids: [], text: "Tick the alerts to act on, then choose Acknowledge or Resolve."))
         }
         var changed: [UUID] = []
         var title = ""
@@ -206,8 +204,7 @@ struct AlertPages {
         let verb = action == "acknowledge" ? "Acknowledged" : "Resolved"
         let text = changed.isEmpty ? "Nothing changed: \(ids.count == 1 ? "the alert was" : "those alerts were") already \(action == "acknowledge" ? "acknowledged or resolved" : "resolved")."
             : changed.count == 1 ? "\(verb): \(title)" : "\(verb) \(changed.count) alerts."
-        return ConsoleFlash(kind: changed.isEmpty ? "info" : action == "acknowledge" ? "acknowledged" : "resolved", ids: changed, text: text)
-            .redirect(to: returnTo)
+        return console.redirect(to: returnTo, flash: ConsoleFlash(kind: changed.isEmpty ? "info" : action == "acknowledge" ? "acknowledged" : "resolved", ids: changed, text: text))
     }
 
     /// Resolve from the alert's page, with notes; when the knowledge base does not know the alert, its page then
@@ -217,14 +214,14 @@ struct AlertPages {
         let form = try await ConsoleForm.read(request, limit: platform.config.bodyLimitBytes)
         let notes = form["notes"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let notes, notes.count > 10_000 {
-            return ConsoleFlash(kind: "problem", ids: [], text: "Notes can be at most 10,000 characters.").redirect(to: "/alerts/\(id.uuidString.lowercased())")
+            return console.redirect(to: "/alerts/\(id.uuidString.lowercased())", flash: ConsoleFlash(kind: "problem", ids: [], text: "Notes can be at most 10,000 characters."))
         }
         guard let outcome = try await lifecycle.resolve(id, notes: notes?.isEmpty == false ? notes : nil, principal, context) else {
             throw APIError.notFound("alert")
         }
         let flash = outcome.changed ? ConsoleFlash(kind: outcome.known == false ? "resolved-unknown" : "resolved", ids: [id], text: "Resolved.")
             : ConsoleFlash(kind: "info", ids: [], text: "The alert was already resolved.")
-        return flash.redirect(to: "/alerts/\(id.uuidString.lowercased())")
+        return console.redirect(to: "/alerts/\(id.uuidString.lowercased())", flash: flash)
     }
 
     /// Pages the alert's next tier now instead of at its timeout (as Slack's Escalate button and an SMS `ESC` do).
@@ -234,7 +231,7 @@ struct AlertPages {
         let changed = try await AlertActions(platform: platform).perform(.escalate, [id], actorType: principal.method.rawValue, by: principal.actor,
                                                                          tenant: principal.tenant, context: context)
         let text = changed > 0 ? "Escalated: the next tier is paged now." : "Nothing to escalate: the alert is no longer escalating."
-        return ConsoleFlash(kind: "info", ids: [], text: text).redirect(to: "/alerts/\(id.uuidString.lowercased())")
+        return console.redirect(to: "/alerts/\(id.uuidString.lowercased())", flash: ConsoleFlash(kind: "info", ids: [], text: text))
     }
 
     /// Undo of an acknowledgement: the alerts fire again and their escalation goes on.
@@ -246,6 +243,6 @@ struct AlertPages {
         for id in ids where try await lifecycle.unacknowledge(id, principal, context)?.changed == true { undone += 1 }
         let text = undone == 0 ? "Nothing to undo: the alert is no longer acknowledged." : undone == 1 ? "Undone: the alert is firing again."
             : "Undone: \(undone) alerts are firing again."
-        return ConsoleFlash(kind: "info", ids: [], text: text).redirect(to: returnTo)
+        return console.redirect(to: returnTo, flash: ConsoleFlash(kind: "info", ids: [], text: text))
     }
 }

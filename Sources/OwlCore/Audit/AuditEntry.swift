@@ -20,7 +20,8 @@ public struct AuditEntry: Sendable, Codable, Equatable {
         self.actorType = actorType
         self.action = action
         self.resource = resource
-        self.resourceID = resourceID
+        // Ids are written lower-case everywhere (the API's and the events' form), so one search finds them all.
+        self.resourceID = resourceID.map { UUID(uuidString: $0) != nil ? $0.lowercased() : $0 }
         self.diff = diff
         self.requestID = requestID
         self.ipAddress = ipAddress

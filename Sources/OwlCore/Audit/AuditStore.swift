@@ -53,7 +53,7 @@ struct AuditRoutes {
         let query = Query(request)
         let page = try CursorPage(query: query)
         let filter = AuditFilter(actor: query["actor"], action: query["action"], resource: query["resource"],
-                                 resourceID: query["resource_id"], since: try query.time("since"), until: try query.time("until"))
+                                 resourceID: query["resource_id"].map { UUID(uuidString: $0) != nil ? $0.lowercased() : $0 }, since: try query.time("since"), until: try query.time("until"))
         if let since = filter.since, let until = filter.until, until <= since {
             throw APIError.validation("until must be after since", field: "until")
         }

@@ -72,6 +72,11 @@ public struct Console: Sendable {
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// A 303 to `location` that shows `flash` there; the cookie is `Secure` when the service is served over HTTPS.
+    public func redirect(to location: String, flash: ConsoleFlash) -> Response {
+        flash.redirect(to: location, secure: platform.authenticator.cookie.secure)
+    }
+
     /// A piece of a page (a list's row) for the script to swap in; no layout.
     public func fragment(_ template: String, values: [String: Any]) throws -> Response {
         guard let html = pages.render(template, values) else { throw APIError.notFound("fragment") }

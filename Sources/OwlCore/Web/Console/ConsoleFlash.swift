@@ -19,8 +19,8 @@ public struct ConsoleFlash: Sendable, Codable, Equatable {
         self.text = String(text.prefix(300))
     }
 
-    /// A 303 to `location` that carries the flash.
-    public func redirect(to location: String, secure: Bool = false) -> Response {
+    /// A 303 to `location` that carries the flash (`Console.redirect` says whether the cookie is `Secure`).
+    func redirect(to location: String, secure: Bool) -> Response {
         let data = (try? JSONEncoder().encode(self)) ?? Data()
         let value = data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

@@ -1,0 +1,110 @@
+import Foundation
+
+/// Markdown to HTML that is safe to put in a page, shared by every console (knowledge-base solutions, runbooks,
+/// documents). It covers CommonMark's everyday parts (headings, paragraphs, emphasis, code, quotes, lists, rules,
+/// links, images) and GitHub's tables, task lists, strikethrough and bare links.
+///
+/// The source is written by users and by webhooks, so the output never carries the source's markup: raw HTML is shown
+/// as text, links keep only `http`, `https`, `mailto` and relative addresses, images only the site's own (`/...`; the
+/// pages' content security policy would block others anyway, so they become links), and every attribute is escaped.
+public enum Markdown {
+    /// Longer sources are cut here; a runbook or a post-mortem is far shorter.
+    public static let maxInput = 1_000_000
+    /// Quotes and lists nested deeper than this are shown as plain paragraphs.
+    static let maxDepth = 12
+
+    /// The HTML of `source`. `headingOffset` moves heading levels down, so that a `#` inside a page's `<h2>` section
+    /// becomes an `<h3>` (levels stop at 6).
+    public static func html(_ source: String, headingOffset: Int = 0) -> String {
+        let blocks = MarkdownBlockParser.parse(MarkdownBlockParser.lines(String(source.prefix(maxInput))), depth: 0)
+        var renderer = MarkdownHTMLRenderer(headingOffset: max(0, min(headingOffset, 5)))
+        renderer.render(blocks)
+        return renderer.output
+    }
+
+    /// The headings of `source` (level, text, anchor), for a table of contents; anchors match those `html` writes.
+    public static func headings(_ source: String) -> [(level: Int, text: String, anchor: String)] {
+        var slugs = MarkdownSlugs()
+        return MarkdownBlockParser.parse(MarkdownBlockParser.lines(String(source.prefix(maxInput))), depth: 0).compactMap {
+            guard case .heading(let level, let text) = $0 else { return nil }
+            let plain = MarkdownInline.plainText(text)
+            return (level, plain, slugs.anchor(for: plain))
+        }
+    }
+
+    /// Escapes text for an HTML element's content or a quoted attribute.
+    public static func escape(_ text: some StringProtocol) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// What an address may be used for: a link, an image, or nothing (shown as text).
+    enum AddressUse { case link, image }
+
+    /// `nil` when the address may not be used: a scheme other than http, https or mailto (`javascript:`, `data:`,
+    /// `vbscript:` and their disguises with control characters or entities), or, for an image, anything but the site's
+    /// own paths.
+    static func safeAddress(_ raw: String, for use: AddressUse) -> String? {
+        let address = raw.trimmingCharacters(in: .whitespaces)
+        guard !address.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" && use == .image }) else { return nil }
+        if use == .image {
+            // Only the site's own paths: "/x" but not "//host/x".
+            return address.hasPrefix("/") && !address.hasPrefix("//") ? address : nil
+        }
+        // A scheme is letters, digits, "+", "-", "." before the first ":" that comes before any "/", "?" or "#".
+        let head = address.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let colon = head.firstIndex(of: ":") else { return address }
+        let scheme = head[..<colon].lowercased()
+        return ["http", "https", "mailto"].contains(scheme) ? address : nil
+    }
+}
+
+/// Anchors for headings: lower-case words joined by "-", prefixed so that they never collide with the page's own ids,
+/// and numbered when a heading repeats.
+struct MarkdownSlugs {
+    private var seen: [String: Int] = [:]
+
+    mutating func anchor(for text: String) -> String {
+        var slug = ""
+        var dash = false
+        for scalar in text.lowercased().unicodeScalars {
+            if CharacterSet.alphanumerics.contains(scalar) {
+                if dash && !slug.isEmpty { slug += "-" }
+                slug.unicodeScalars.append(scalar)
+                dash = false
+            } else {
+                dash = true
+            }
+            if slug.count >= 80 { break }
+        }
+        let base = "section-" + (slug.isEmpty ? "untitled" : slug)
+        let count = seen[base, default: 0]
+        seen[base] = count + 1
+        return count == 0 ? base : "\(base)-\(count + 1)"
+    }
+}
+
+/// HTML made by `Markdown.html`, the one kind of value a template may insert unescaped (`{{{solutionHTML}}}`, under a
+/// name that ends in `HTML`). It can be made only from Markdown, so a template never inserts a raw string.
+public struct TrustedHTML: CustomStringConvertible, Sendable, Equatable {
+    public let description: String
+    fileprivate init(_ html: String) { description = html }
+}
+
+extension Markdown {
+    /// `source` rendered, for a template.
+    public static func trusted(_ source: String, headingOffset: Int = 0) -> TrustedHTML {
+        TrustedHTML(html(source, headingOffset: headingOffset))
+    }
+}
