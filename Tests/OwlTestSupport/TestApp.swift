@@ -54,6 +54,17 @@ extension TestClientProtocol {
     }
 }
 
+extension TestClientProtocol {
+    /// Posts a console form (`application/x-www-form-urlencoded`) with an API key.
+    @discardableResult
+    public func submit(_ uri: String, key: String, form: [(String, String)], headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = extra
+        headers[.init("X-API-Key")!] = key
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: FormEncoding.encode(form)))
+    }
+}
+
 extension TestResponse {
     public var text: String { String(buffer: body) }
 

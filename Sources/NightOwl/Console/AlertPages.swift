@@ -101,8 +101,9 @@ struct AlertPages {
         guard let found else { return try await notFound(request, principal) }
         let flash = ConsoleFlash.read(request)
         var values = AlertView.values(found.alert, time: viewer.time)
-        values["incident"] = found.incident.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title, "solution": $0.solution,
-                                                   "rootCause": $0.rootCause, "hasSolution": !$0.solution.isEmpty,
+        values["incident"] = found.incident.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title,
+                                                   "solutionHTML": Markdown.trusted($0.solution, headingOffset: 3),
+                                                   "rootCauseHTML": Markdown.trusted($0.rootCause, headingOffset: 3), "hasSolution": !$0.solution.isEmpty,
                                                    "hasRootCause": !$0.rootCause.isEmpty] } ?? false
         values["runbook"] = found.runbook.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title] } ?? false
         values["timeline"] = found.timeline(time: viewer.time)

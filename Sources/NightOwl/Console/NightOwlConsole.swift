@@ -4,7 +4,8 @@ import OwlCore
 /// NightOwl's console: the pages an on-call engineer lives in, on the shared UI kit.
 struct NightOwlConsole {
     static let definition = ConsoleDefinition(
-        sections: [.init("home", "Home", "/"), .init("alerts", "Alerts", "/alerts"), .init("knowledge", "Knowledge base", "/knowledge")],
+        sections: [.init("home", "Home", "/"), .init("alerts", "Alerts", "/alerts"), .init("knowledge", "Knowledge base", "/knowledge"),
+                   .init("runbooks", "Runbooks", "/runbooks")],
         pagesDirectory: Bundle.module.url(forResource: "Pages", withExtension: nil),
         searchPath: "/alerts")
 
@@ -19,7 +20,10 @@ struct NightOwlConsole {
     func register(on routes: OwlRouter) {
         HomePage(platform: platform, console: console).register(on: routes)
         AlertPages(platform: platform, console: console).register(on: routes)
+        KnowledgeEditor(platform: platform, console: console).register(on: routes)
+        KnowledgeMerge(platform: platform, console: console).register(on: routes)
         KnowledgePages(platform: platform, console: console).register(on: routes)
+        RunbookPages(platform: platform, console: console).register(on: routes)
     }
 }
 

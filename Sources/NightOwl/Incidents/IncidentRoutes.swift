@@ -7,6 +7,7 @@ import PostgresNIO
 struct IncidentRoutes {
     let platform: Platform
     var store: IncidentStore { IncidentStore(logger: platform.logger) }
+    var service: IncidentService { IncidentService(platform: platform) }
 
     func register(on routes: OwlRouter) {
         routes.secured(.post, "/api/v1/incidents", .role(.engineer), create)
@@ -23,12 +24,7 @@ struct IncidentRoutes {
     /// Creates an entry.
     @Sendable func create(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let input = try await platform.decode(IncidentInput.self, from: request).validated(creating: true)
-        let incident = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) {
-            try await store.create(input, by: principal.actor, on: $0)
-        }
-        await platform.audit(context, principal, action: "incident.create", resource: "incident", id: incident.id.uuidString,
-                             diff: .object(["title": .string(incident.title)]))
-        return try JSON.response(incident, status: .created)
+        return try JSON.response(try await service.create(input, principal, context), status: .created)
     }
 
     /// Lists live entries; filters `severity` (several), `category`, `service`, `tags` (all must match), `include_archived`.
@@ -82,58 +78,21 @@ struct IncidentRoutes {
     @Sendable func update(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let id = try context.uuid("id")
         let input = try await platform.decode(IncidentInput.self, from: request).validated(creating: false)
-        let result = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection -> (Incident, Incident)? in
-            guard let before = try await store.get(id, lock: true, on: connection) else { return nil }
-            if let survivor = before.mergedIntoID { throw APIError.conflict("this entry was merged into \(survivor.uuidString); edit that one") }
-            guard let after = try await store.update(id, input, on: connection) else { return nil }
-            return (before, after)
-        }
-        guard let (before, after) = result else { throw APIError.notFound("incident") }
-        await platform.audit(context, principal, action: "incident.update", resource: "incident", id: id.uuidString,
-                             diff: AuditDiff.between(before, after))
+        guard let after = try await service.update(id, input, principal, context) else { throw APIError.notFound("incident") }
         return try JSON.response(after)
     }
 
     /// Archives an entry: it leaves lists and search (unless asked for) and stays readable by id.
     @Sendable func archive(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
-        let id = try context.uuid("id")
-        guard let incident = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor, {
-            try await store.archive(id, on: $0)
-        }) else { throw APIError.notFound("incident") }
-        await platform.audit(context, principal, action: "incident.archive", resource: "incident", id: id.uuidString)
+        guard let incident = try await service.archive(try context.uuid("id"), principal, context) else { throw APIError.notFound("incident") }
         return try JSON.response(incident)
-    }
-
-    struct MergeResult: Encodable {
-        var target: Incident
-        var sourceID: UUID
-        var alertsRepointed: Int
-        enum CodingKeys: String, CodingKey { case target, sourceID = "source_id", alertsRepointed = "alerts_repointed" }
     }
 
     /// Merges `source_id` into this entry, in one transaction (see `IncidentMerge` for the rule).
     @Sendable func merge(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
-        let targetID = try context.uuid("id")
+        let target = try context.uuid("id")
         let body = try await platform.decode(MergeRequest.self, from: request)
-        guard body.sourceID != targetID else { throw APIError.validation("an entry cannot be merged into itself", field: "source_id") }
-        let result = try await platform.database.withTenant(principal.tenant.slug, actor: principal.actor) { connection -> MergeResult in
-            // Lock both rows in id order, so that two opposite merges cannot deadlock.
-            var locked: [UUID: Incident] = [:]
-            for id in [targetID, body.sourceID].sorted(by: { $0.uuidString < $1.uuidString }) {
-                if let incident = try await store.get(id, lock: true, on: connection) { locked[id] = incident }
-            }
-            guard let target = locked[targetID] else { throw APIError.notFound("incident") }
-            guard let source = locked[body.sourceID] else { throw APIError.validation("source_id names no incident", field: "source_id") }
-            guard target.mergedIntoID == nil else { throw APIError.conflict("the target was itself merged into another entry") }
-            guard source.mergedIntoID == nil else { throw APIError.conflict("the source was already merged") }
-            let merged = IncidentMerge.merge(target: target, source: source)
-            let moved = try await store.applyMerge(merged, target: targetID, source: body.sourceID, on: connection)
-            guard let updated = try await store.get(targetID, on: connection) else { throw APIError.notFound("incident") }
-            return MergeResult(target: updated, sourceID: body.sourceID, alertsRepointed: moved)
-        }
-        await platform.audit(context, principal, action: "incident.merge", resource: "incident", id: targetID.uuidString,
-                             diff: .object(["source_id": .string(body.sourceID.uuidString), "alerts_repointed": .number(Double(result.alertsRepointed))]))
-        return try JSON.response(result)
+        return try JSON.response(try await service.merge(body.sourceID, into: target, principal, context))
     }
 
     /// The entry's changes, oldest first, as recorded by the database.

@@ -59,6 +59,24 @@ struct IncidentStore {
         var service: String?
         var tags: [String] = []
         var includeArchived = false
+
+        /// The same test in Swift, for search results (which the database ranks and pages first).
+        func admits(_ incident: Incident) -> Bool {
+            (severities.isEmpty || severities.contains(incident.severity.rawValue)) && (category.map { $0 == incident.category } ?? true)
+                && (service.map { incident.services.contains($0) } ?? true) && Set(tags).isSubset(of: incident.tags)
+                && (includeArchived || incident.archivedAt == nil)
+        }
+    }
+
+    /// The categories of live entries, for the console's filter.
+    func categories(on connection: PostgresConnection) async throws -> [String] {
+        let rows = try await connection.query("""
+            SELECT DISTINCT category FROM incidents WHERE merged_into_id IS NULL AND archived_at IS NULL AND category <> ''
+            ORDER BY category LIMIT 200
+            """, logger: logger)
+        var categories: [String] = []
+        for try await category in rows.decode(String.self) { categories.append(category) }
+        return categories
     }
 
     /// Live entries (not merged away; not archived unless asked), most recently changed first.

@@ -7,6 +7,11 @@
   // Forms: a confirmation where the form or its button asks for one; in place where the form says so.
   document.addEventListener("submit", (event) => {
     const form = event.target;
+    if (event.submitter?.hasAttribute("data-preview-button") && document.getElementById("preview")) {
+      event.preventDefault();
+      preview(form, 0);
+      return;
+    }
     const question = event.submitter?.dataset.confirm || form.dataset.confirm;
     if (question && !window.confirm(question)) { event.preventDefault(); return; }
     // getAttribute: a form's own properties are shadowed by its fields (a button named "action").
@@ -35,6 +40,21 @@
     history.replaceState(null, "", response.url);
     enhance(document);
     next.querySelector(".toast button, [autofocus]")?.focus();
+  }
+
+  // Markdown preview: the server renders the form's text, shown beside the editor as it is typed.
+  let previewTimer;
+  function preview(form, delay) {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(async () => {
+      const body = new URLSearchParams(new FormData(form));
+      body.set("intent", "preview");
+      try {
+        const response = await fetch(form.getAttribute("action"), { method: "POST", body, credentials: "same-origin",
+          headers: { "X-CSRF-Token": token(), "X-Owl-Fragment": "preview" } });
+        if (response.ok) document.getElementById("preview").innerHTML = await response.text();
+      } catch { /* offline: the Preview button still posts the whole form */ }
+    }, delay);
   }
 
   // Keyboard: / search, j/k move through a list, Enter or o open, a acknowledge, r resolve, ? help.
@@ -118,6 +138,7 @@
       select.addEventListener("change", () => select.form.requestSubmit());
       select.form.querySelector("button.apply")?.setAttribute("hidden", "");
     });
+    root.querySelectorAll("form[data-preview]").forEach((form) => form.addEventListener("input", () => preview(form, 400)));
     root.querySelectorAll(".toast").forEach((toast) => setTimeout(() => toast.remove(), 10000));
   }
 
