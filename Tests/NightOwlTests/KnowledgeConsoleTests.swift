@@ -165,3 +165,30 @@ import Testing
         }
     }
 }
+
+@Suite struct DashboardPageTests {
+    /// Today's alerts are counted by severity, the acknowledged one gives a time to acknowledge, and the alert that
+    /// fired twice leads the recurring list.
+    @Test func theLastThirtyDays() async throws {
+        let f = try await NightOwlFixture.make()
+        try await f.app.test { client in
+            func fire(_ fingerprint: String) async throws -> TestResponse {
+                try await client.call(.post, "/api/v1/webhooks/generic", key: f.key,
+                                      json: #"{"title":"Disk \#(fingerprint)","severity":"critical","fingerprint":"\#(fingerprint)"}"#)
+            }
+            let first = try await fire("dash-1")
+            _ = try await fire("dash-1")
+            _ = try await fire("dash-2")
+            let id = try #require(first.json["alerts"]?.arrayValue?.first?["alert_id"]?.stringValue)
+            _ = try await client.call(.patch, "/api/v1/alerts/\(id)/acknowledge", key: f.key)
+            let page = try await client.call(.get, "/dashboard", key: f.key)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("<svg class=\"chart\"") && page.text.contains("Alerts per day by severity"))
+            let (today, _) = DashboardPage.window(now: Date(), zone: TimeZone(identifier: "UTC")!)
+            let label = DashboardPage.label(today.last ?? "")
+            #expect(page.text.contains("<th scope=\"row\">\(label)</th>"))
+            #expect(page.text.contains("dash-1") && page.text.range(of: "dash-1")!.lowerBound < page.text.range(of: "dash-2")!.lowerBound)
+            #expect(page.text.contains(": to acknowledge "), "the acknowledged alert gives a point on the line")
+        }
+    }
+}

@@ -308,3 +308,107 @@ def test_escalate_now_pages_the_next_tier(browser):
     # Audited as the person who pressed it (the audit log is written a moment later).
     wait_for(lambda: alert_id in requests.get(f"{BASE}/api/v1/audit-log?action=alert.escalate", headers={"X-API-Key": DEV_KEY},
                                               timeout=10).text.lower(), timeout=10)
+
+
+def create_entry(**fields):
+    response = requests.post(f"{BASE}/api/v1/incidents", headers={"X-API-Key": DEV_KEY}, json=fields, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["id"].lower()
+
+
+def test_knowledge_entry_edited_with_preview_then_merged(browser):
+    browser.delete_all_cookies()
+    dev_sign_in(browser)
+    word = "heron" + uuid.uuid4().hex[:4]
+    target = create_entry(title=f"Node {word} not ready", severity="major", fingerprints=[f"{word}-a"], solution="Cordon the node.")
+    source = create_entry(title=f"Kubelet {word} stopped", severity="critical", fingerprints=[f"{word}-b"], solution="")
+
+    browser.get(f"{BASE}/knowledge/{target}")
+    browser.find_element(By.LINK_TEXT, "Edit").click()
+    solution = wait(browser).until(ready.presence_of_element_located((By.ID, "entry-solution")))
+    solution.clear()
+    solution.send_keys("## Steps\n1. **Drain** the node\n2. Restart `kubelet`\n\n<img src=x onerror=\"window.__xss=9\">")
+    # The preview follows the typing, rendered by the server; the markup typed stays text.
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#preview strong")
+                        and d.find_element(By.CSS_SELECTOR, "#preview strong").text == "Drain")
+    preview = browser.find_element(By.ID, "preview")
+    assert preview.find_element(By.CSS_SELECTOR, "code").text == "kubelet"
+    assert "<img src=x" in preview.text and preview.find_elements(By.CSS_SELECTOR, "img") == []
+    check_page(browser, "entry-edit")
+    browser.find_element(By.CSS_SELECTOR, "button[value='save']").click()
+    wait(browser).until(lambda d: d.current_url == f"{BASE}/knowledge/{target}")
+    assert "Saved." in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    assert browser.find_element(By.CSS_SELECTOR, ".prose strong").text == "Drain"
+    changes = browser.find_element(By.CSS_SELECTOR, "ol.history").text
+    assert "Edited" in changes and "Cordon the node." in changes
+    assert browser.find_elements(By.CSS_SELECTOR, "ol.history ins")
+    check_page(browser, "entry-history")
+
+    # Merge: find the other entry, see what the merge does, confirm.
+    browser.find_element(By.LINK_TEXT, "Merge another entry into this one").click()
+    box = wait(browser).until(ready.presence_of_element_located((By.ID, "merge-q")))
+    box.send_keys(f"kubelet {word}")
+    box.submit()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"a[href$='source={source}']"))
+    browser.find_element(By.CSS_SELECTOR, f"a[href$='source={source}']").click()
+    table = wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, "main table")))
+    assert f"{word}-a, {word}-b" in table.text and "critical" in table.text
+    check_page(browser, "merge")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/merge'] button.primary").click()
+    wait(browser).until(ready.alert_is_present()).accept()
+    wait(browser).until(lambda d: d.current_url == f"{BASE}/knowledge/{target}")
+    assert "Merged." in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    merged = requests.get(f"{BASE}/api/v1/incidents/{source}", headers={"X-API-Key": DEV_KEY}, timeout=10).json()
+    assert (merged["merged_into_id"] or "").lower() == target
+    assert browser.execute_script("return window.__xss") is None
+
+
+def test_new_entry_form_names_its_problems(browser):
+    browser.get(f"{BASE}/knowledge")
+    browser.find_element(By.LINK_TEXT, "New entry").click()
+    wait(browser).until(ready.presence_of_element_located((By.ID, "entry-title")))
+    check_page(browser, "entry-new")
+    browser.execute_script("document.getElementById('entry-title').removeAttribute('required')")
+    browser.find_element(By.ID, "entry-solution").send_keys("Kept as typed")
+    browser.find_element(By.CSS_SELECTOR, "button[value='save']").click()
+    problem = wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, "#entry-title-problem")))
+    assert "Give the entry a title." in problem.text
+    assert browser.find_element(By.ID, "entry-solution").get_attribute("value") == "Kept as typed"
+    browser.get_log("browser")  # the form shown again answers 422, which Chromium logs
+
+
+def test_runbooks(browser):
+    browser.get(f"{BASE}/runbooks")
+    assert "7 runbooks" in browser.find_element(By.TAG_NAME, "main").text
+    check_page(browser, "runbooks")
+    browser.find_element(By.CSS_SELECTOR, "main ul a").click()
+    wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, "article.prose h2")))
+    check_page(browser, "runbook")
+
+
+def test_dashboard(browser):
+    browser.get(f"{BASE}/dashboard")
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart[role='img']")
+    assert len(charts) == 2
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.chart rect title"), "each bar names its value"
+    assert "Alerts that fire most often" in browser.find_element(By.TAG_NAME, "main").text
+    check_page(browser, "dashboard")
+
+
+def test_keyboard_shortcuts(browser):
+    title = f"Keyboard check {uuid.uuid4().hex[:6]}"
+    alert_id = post_alert(title=title)
+    browser.get(f"{BASE}/alerts")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("?")
+    assert browser.find_element(By.ID, "keys").get_attribute("open") is not None
+    webdriver.ActionChains(browser).send_keys("\ue00c").perform()  # Escape closes the help
+    assert browser.find_element(By.ID, "keys").get_attribute("open") is None
+    body.send_keys("j")
+    selected = browser.find_element(By.CSS_SELECTOR, "[data-row].selected")
+    assert selected.get_attribute("data-id") == alert_id, "the newest alert is the first row"
+    body.send_keys("a")
+    wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, f"tr[data-id='{alert_id}'] .badge.st-acknowledged"))
+    assert title in browser.find_element(By.CSS_SELECTOR, ".toast").text
+    browser.find_element(By.TAG_NAME, "body").send_keys("/")
+    assert browser.switch_to.active_element.get_attribute("id") == "q"

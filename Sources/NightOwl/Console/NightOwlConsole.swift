@@ -4,7 +4,7 @@ import OwlCore
 /// NightOwl's console: the pages an on-call engineer lives in, on the shared UI kit.
 struct NightOwlConsole {
     static let definition = ConsoleDefinition(
-        sections: [.init("home", "Home", "/"), .init("alerts", "Alerts", "/alerts"), .init("knowledge", "Knowledge base", "/knowledge"),
+        sections: [.init("home", "Home", "/"), .init("alerts", "Alerts", "/alerts"), .init("dashboard", "Dashboard", "/dashboard"), .init("knowledge", "Knowledge base", "/knowledge"),
                    .init("runbooks", "Runbooks", "/runbooks")],
         pagesDirectory: Bundle.module.url(forResource: "Pages", withExtension: nil),
         searchPath: "/alerts")
@@ -24,6 +24,7 @@ struct NightOwlConsole {
         KnowledgeMerge(platform: platform, console: console).register(on: routes)
         KnowledgePages(platform: platform, console: console).register(on: routes)
         RunbookPages(platform: platform, console: console).register(on: routes)
+        DashboardPage(platform: platform, console: console).register(on: routes)
     }
 }
 

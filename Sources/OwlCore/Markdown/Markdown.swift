@@ -95,11 +95,12 @@ struct MarkdownSlugs {
     }
 }
 
-/// HTML made by `Markdown.html`, the one kind of value a template may insert unescaped (`{{{solutionHTML}}}`, under a
-/// name that ends in `HTML`). It can be made only from Markdown, so a template never inserts a raw string.
+/// HTML made by OwlCore itself (`Markdown.html`, `ConsoleChart`), the one kind of value a template may insert unescaped
+/// (`{{{solutionHTML}}}`, under a name that ends in `HTML`). No other module can make one, so a template never inserts
+/// a raw string.
 public struct TrustedHTML: CustomStringConvertible, Sendable, Equatable {
     public let description: String
-    fileprivate init(_ html: String) { description = html }
+    init(_ html: String) { description = html }
 }
 
 extension Markdown {
