@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// `owl bench …`: fixed workloads against a real server on loopback, for docs/benchmarks.md.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run a benchmark with a fixed workload.", subcommands: [SearchBench.self, IngestBench.self, OnCallBench.self, ConsoleBench.self])
+        commandName: "bench", abstract: "Run a benchmark with a fixed workload.", subcommands: [SearchBench.self, IngestBench.self, OnCallBench.self, ConsoleBench.self, EventStreamBench.self])
 }
 
 /// Shared set-up: a database (given, or a private cluster under --data-dir) and NightOwl serving it on loopback.

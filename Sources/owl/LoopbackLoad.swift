@@ -78,8 +78,11 @@ struct LoopbackLoad {
         private var buffer: [UInt8] = []
         private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
 
-        init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        init(port: Int) throws { fd = try Self.connect(port: port) }
+
+        /// A connected TCP socket to 127.0.0.1:`port`, without delay on small writes.
+        static func connect(port: Int) throws -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw Failure(description: "socket() failed") }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -88,9 +91,10 @@ struct LoopbackLoad {
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             guard connected == 0 else { close(fd); throw Failure(description: "connect to port \(port) failed") }
+            return fd
         }
 
         func send(_ bytes: [UInt8]) throws {

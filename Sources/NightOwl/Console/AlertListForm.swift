@@ -63,7 +63,7 @@ struct AlertListForm {
         if let text { items.append(("q", text)) }
         if sort != "newest" { items.append(("sort", sort)) }
         if let cursor { items.append(("cursor", cursor)) }
-        return items.isEmpty ? "/alerts" : "/alerts?" + items.map { "\($0.0)=\(FormEncoding.escape($0.1))" }.joined(separator: "&")
+        return Console.link("/alerts", items)
     }
 
     /// The counts above the list, each a link to that status with the other filters kept.

@@ -75,9 +75,7 @@ struct AlertPages {
         let short = context.parameters.get("short") ?? ""
         let id = try await platform.database.withTenant(principal.tenant.slug) { try await store.find(prefix: short, on: $0) }
         guard let id else {
-            let viewer = try await console.viewer(principal)
-            return try console.page("not-found", title: "Not found", section: "alerts", viewer: viewer, request: request,
-                                    values: ["what": "alert", "back": "/alerts"], status: .notFound)
+            return try await notFound(request, principal)
         }
         return Response(status: .seeOther, headers: [.location: "/alerts/\(id.uuidString.lowercased())"])
     }
@@ -168,9 +166,7 @@ struct AlertPages {
     }
 
     func notFound(_ request: Request, _ principal: Principal) async throws -> Response {
-        let viewer = try await console.viewer(principal)
-        return try console.page("not-found", title: "Not found", section: "alerts", viewer: viewer, request: request,
-                                values: ["what": "alert", "back": "/alerts"], status: .notFound)
+        try console.notFound("alert", back: "/alerts", section: "alerts", viewer: try await console.viewer(principal), request: request)
     }
 
     // MARK: Actions

@@ -132,8 +132,7 @@ struct KnowledgeEditor {
     }
 
     func notFound(_ request: Request, _ principal: Principal) async throws -> Response {
-        let viewer = try await console.viewer(principal)
-        return try console.page("not-found", title: "Not found", section: "knowledge", viewer: viewer, request: request,
-                                values: ["what": "knowledge-base entry", "back": "/knowledge"], status: .notFound)
+        try console.notFound("knowledge-base entry", back: "/knowledge", section: "knowledge", viewer: try await console.viewer(principal),
+                             request: request)
     }
 }

@@ -115,7 +115,6 @@ struct KnowledgeMerge {
     }
 
     func notFound(_ request: Request, _ viewer: ConsoleViewer) throws -> Response {
-        try console.page("not-found", title: "Not found", section: "knowledge", viewer: viewer, request: request,
-                         values: ["what": "knowledge-base entry", "back": "/knowledge"], status: .notFound)
+        try console.notFound("knowledge-base entry", back: "/knowledge", section: "knowledge", viewer: viewer, request: request)
     }
 }

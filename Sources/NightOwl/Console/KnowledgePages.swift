@@ -24,12 +24,9 @@ struct KnowledgePages {
         let query = Query(request)
         let offset = max(0, min(Int(query["offset"] ?? "") ?? 0, 10_000))
         let page = OffsetPage(limit: Self.pageSize, offset: offset)
-        func text(_ name: String) -> String? {
-            query[name].map { String($0.trimmingCharacters(in: .whitespaces).prefix(200)) }.flatMap { $0.isEmpty ? nil : $0 }
-        }
         let severity = query["severity"].flatMap(Severity.init(rawValue:))
-        let filter = IncidentStore.Filter(severities: severity.map { [$0.rawValue] } ?? [], category: text("category"), service: text("service"),
-                                          tags: text("tag").map { [$0] } ?? [])
+        let filter = IncidentStore.Filter(severities: severity.map { [$0.rawValue] } ?? [], category: query.text("category"), service: query.text("service"),
+                                          tags: query.text("tag").map { [$0] } ?? [])
         var problem: String?
         var searchText: String?
         if let raw = query["q"], !raw.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -61,17 +58,17 @@ struct KnowledgePages {
             var items: [(String, String)] = []
             if let searchText { items.append(("q", searchText)) }
             if let severity { items.append(("severity", severity.rawValue)) }
-            for name in ["category", "service", "tag"] { if let value = text(name) { items.append((name, value)) } }
+            for name in ["category", "service", "tag"] { if let value = query.text(name) { items.append((name, value)) } }
             if offset > 0 { items.append(("offset", String(offset))) }
-            return "/knowledge" + (items.isEmpty ? "" : "?" + items.map { "\($0.0)=\(FormEncoding.escape($0.1))" }.joined(separator: "&"))
+            return Console.link("/knowledge", items)
         }
-        let category = text("category") ?? ""
+        let category = query.text("category") ?? ""
         let values: [String: Any] = [
             "entries": rows, "empty": rows.isEmpty, "total": total, "searching": searchText != nil, "q": searchText ?? "", "problem": problem ?? false,
             "severities": ([("", "Any severity")] + Severity.allCases.map { ($0.rawValue, $0.rawValue.capitalized) })
                 .map { ["value": $0.0, "label": $0.1, "selected": $0.0 == (severity?.rawValue ?? "")] },
             "categories": ([("", "Any category")] + categories.map { ($0, $0) }).map { ["value": $0.0, "label": $0.1, "selected": $0.0 == category] },
-            "service": text("service") ?? "", "tag": text("tag") ?? "",
+            "service": query.text("service") ?? "", "tag": query.text("tag") ?? "",
             "next": offset + Self.pageSize < total ? link(offset + Self.pageSize) : false,
             "previous": offset > 0 ? link(max(offset - Self.pageSize, 0)) : false,
         ]
@@ -122,8 +119,7 @@ struct KnowledgePages {
     }
 
     func notFound(_ request: Request, _ viewer: ConsoleViewer) throws -> Response {
-        try console.page("not-found", title: "Not found", section: "knowledge", viewer: viewer, request: request,
-                         values: ["what": "knowledge-base entry", "back": "/knowledge"], status: .notFound)
+        try console.notFound("knowledge-base entry", back: "/knowledge", section: "knowledge", viewer: viewer, request: request)
     }
 }
 

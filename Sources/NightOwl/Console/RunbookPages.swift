@@ -21,27 +21,24 @@ struct RunbookPages {
     @Sendable func list(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         let viewer = try await console.viewer(principal)
         let query = Query(request)
-        func text(_ name: String) -> String? {
-            query[name].map { String($0.trimmingCharacters(in: .whitespaces).prefix(200)) }.flatMap { $0.isEmpty ? nil : $0 }
-        }
         let kind = query["kind"] ?? ""
-        let filter = RunbookStore.Filter(category: text("category"), tag: text("tag"),
-                                         templates: kind == "templates" ? true : kind == "own" ? false : nil, text: text("q"))
+        let filter = RunbookStore.Filter(category: query.text("category"), tag: query.text("tag"),
+                                         templates: kind == "templates" ? true : kind == "own" ? false : nil, text: query.text("q"))
         let offset = max(0, min(Int(query["offset"] ?? "") ?? 0, 10_000))
         let (runbooks, total) = try await platform.database.withTenant(principal.tenant.slug) {
             try await store.list(filter, page: OffsetPage(limit: Self.pageSize, offset: offset), on: $0)
         }
         func link(_ offset: Int) -> String {
             var items: [(String, String)] = []
-            for name in ["q", "category", "tag"] { if let value = text(name) { items.append((name, value)) } }
+            for name in ["q", "category", "tag"] { if let value = query.text(name) { items.append((name, value)) } }
             if !kind.isEmpty { items.append(("kind", kind)) }
             if offset > 0 { items.append(("offset", String(offset))) }
-            return "/runbooks" + (items.isEmpty ? "" : "?" + items.map { "\($0.0)=\(FormEncoding.escape($0.1))" }.joined(separator: "&"))
+            return Console.link("/runbooks", items)
         }
         let values: [String: Any] = [
             "runbooks": runbooks.map { ["id": $0.id.uuidString.lowercased(), "title": $0.title, "category": $0.category,
                                         "tags": $0.tags, "template": $0.isTemplate, "updated": viewer.time.value($0.updatedAt)] },
-            "empty": runbooks.isEmpty, "total": total, "q": text("q") ?? "", "category": text("category") ?? "", "tag": text("tag") ?? "",
+            "empty": runbooks.isEmpty, "total": total, "q": query.text("q") ?? "", "category": query.text("category") ?? "", "tag": query.text("tag") ?? "",
             "kinds": [("", "All"), ("templates", "Templates"), ("own", "Our own")].map { ["value": $0.0, "label": $0.1, "selected": $0.0 == kind] },
             "next": offset + Self.pageSize < total ? link(offset + Self.pageSize) : false,
             "previous": offset > 0 ? link(max(offset - Self.pageSize, 0)) : false,
@@ -74,7 +71,6 @@ struct RunbookPages {
     }
 
     func notFound(_ request: Request, _ viewer: ConsoleViewer) throws -> Response {
-        try console.page("not-found", title: "Not found", section: "runbooks", viewer: viewer, request: request,
-                         values: ["what": "runbook", "back": "/runbooks"], status: .notFound)
+        try console.notFound("runbook", back: "/runbooks", section: "runbooks", viewer: viewer, request: request)
     }
 }

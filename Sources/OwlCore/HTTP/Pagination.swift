@@ -113,6 +113,11 @@ public struct CursorList<Item: Encodable & Sendable>: Encodable, Sendable {
 
 /// Query-string access that validates as it reads.
 public struct Query: Sendable {
+    /// A filter's text: trimmed, at most `max` characters, nil when empty or absent.
+    public func text(_ name: String, max: Int = 200) -> String? {
+        self[name].map { String($0.trimmingCharacters(in: .whitespaces).prefix(max)) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     let values: [String: [String]]
 
     public init(_ request: Request) { self.init(rawQuery: request.uri.query ?? "") }

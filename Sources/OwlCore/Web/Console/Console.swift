@@ -72,6 +72,17 @@ public struct Console: Sendable {
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// The not-found page of a section: what was not found (`"alert"`), and the way back to its list.
+    public func notFound(_ what: String, back: String, section: String, viewer: ConsoleViewer, request: Request) throws -> Response {
+        try page("not-found", title: "Not found", section: section, viewer: viewer, request: request,
+                 values: ["what": what, "back": back], status: .notFound)
+    }
+
+    /// `path` with `items` as its query string, in order (a list's filters in its links).
+    public static func link(_ path: String, _ items: [(String, String)]) -> String {
+        items.isEmpty ? path : path + "?" + items.map { "\($0.0)=\(FormEncoding.escape($0.1))" }.joined(separator: "&")
+    }
+
     /// A 303 to `location` that shows `flash` there; the cookie is `Secure` when the service is served over HTTPS.
     public func redirect(to location: String, flash: ConsoleFlash) -> Response {
         flash.redirect(to: location, secure: platform.authenticator.cookie.secure)
