@@ -73,4 +73,41 @@ import Testing
     @Test func everyTemplateEscapesWhatItShows() {
         #expect(TemplateSafety.violations(WebPages.core) == [])
     }
+
+    /// The arithmetic calendar agrees with Foundation's on every kind of day: before 1970, leap days, century years,
+    /// the last second of a year.
+    @Test func civilTimeAgreesWithFoundation() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var samples: [Double] = [0, -1, -86_400, -86_401, 951_782_400, 951_868_799, 4_107_542_399, 1_800_000_000, -2_208_988_800]
+        var state: UInt64 = 42
+        for _ in 0..<2_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            samples.append(Double(Int64(bitPattern: state) % 8_000_000_000))
+        }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: seconds)
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: date)
+            let civil = CivilTime(date)
+            #expect([civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.weekday + 1]
+                    == [parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.weekday].map { $0 ?? -1 }, "\(seconds)")
+        }
+    }
+
+    /// (source, served): comments and spacing go, meaning stays (strings, descendant selectors, `calc` operators).
+    @Test(arguments: [
+        ("/* note */\na { color: red; }\n", "a{color:red}"),
+        (".filters .field,\n.grid > li { margin: 0 auto; }", ".filters .field,.grid>li{margin:0 auto}"),
+        (":root { --font: \"Segoe UI\", Arial; width: calc(100% - 2rem); }", ":root{--font:\"Segoe UI\",Arial;width:calc(100% - 2rem)}"),
+        ("@media (prefers-color-scheme: dark) {\n  :root { color: #fff; }\n}", "@media (prefers-color-scheme: dark){:root{color:#fff}}"),
+        ("a:focus-visible { outline: 3px solid; }", "a:focus-visible{outline:3px solid}"),
+    ] as [(String, String)])
+    func stylesheetsAreServedSmaller(source: String, served: String) {
+        #expect(AssetMinifier.css(source) == served)
+    }
+
+    @Test func scriptsKeepTheirLines() {
+        let source = "// header\n(() => {\n  \"use strict\";\n\n  const a = \"http://x\"; // kept\n  go(a);\n})();\n"
+        #expect(AssetMinifier.script(source) == "(() => {\n\"use strict\";\nconst a = \"http://x\"; // kept\ngo(a);\n})();\n")
+    }
 }

@@ -37,13 +37,14 @@ struct AlertPages {
             if let after = Cursor(encoded: cursor) { page.after = after } else { problem = problem ?? "That page link is no longer valid; showing the first page." }
         }
         let filter = form.filter
-        let (rows, counts) = try await platform.database.withTenant(principal.tenant.slug) { connection in
-            (try await store.list(filter, page: page, on: connection), try await store.counts(filter, on: connection))
-        }
+        // The counts scan every alert of the filter: on a second connection, while the page's rows are read.
+        async let counting = platform.database.withTenant(principal.tenant.slug) { try await store.counts(filter, on: $0) }
+        let rows = try await platform.database.withTenant(principal.tenant.slug) { try await store.list(filter, page: page, on: $0) }
+        let counts = try await counting
         let listed = CursorList(rows: rows, page: page) { Cursor(time: $0.firstFiredAt, id: $0.id) }
         let flash = ConsoleFlash.read(request)
         var values: [String: Any] = [
-            "alerts": listed.items.map { AlertView.values($0, time: viewer.time) }, "empty": listed.items.isEmpty,
+            "alerts": listed.items.map { AlertView.row($0, time: viewer.time, canAct: principal.role >= .engineer) }, "empty": listed.items.isEmpty,
             "next": listed.nextCursor.map { form.link(cursor: $0) } ?? false, "first": page.after != nil ? form.link(cursor: nil) : false,
             "counts": form.statusLinks(counts), "form": form.values, "problem": problem ?? false,
             "flash": flash?.values ?? false, "canAct": principal.role >= .engineer,
@@ -64,8 +65,7 @@ struct AlertPages {
         guard let alert = try await platform.database.withTenant(principal.tenant.slug, { try await store.get(id, on: $0) }) else {
             throw APIError.notFound("alert")
         }
-        var values = AlertView.values(alert, time: viewer.time)
-        values["canAct"] = principal.role >= .engineer
+        var values = AlertView.row(alert, time: viewer.time, canAct: principal.role >= .engineer)
         values["csrf"] = principal.csrfToken ?? ""
         return try console.fragment("alert-row", values: values)
     }

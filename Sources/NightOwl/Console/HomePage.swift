@@ -21,6 +21,8 @@ struct HomePage {
         let viewer = try await console.viewer(principal)
         let now = viewer.time.now
         let oncall = OnCallRoutes(platform: platform)
+        // What is firing and recent, on a second connection while the rosters are worked out.
+        async let alerting = alertValues(principal, viewer)
         let values = try await platform.database.withTenant(principal.tenant.slug) { connection -> TemplateValues in
             var me: [[String: Any]] = []
             var next: (Date, [String: Any])?
@@ -47,6 +49,26 @@ struct HomePage {
                     ])
                 }
             }
+            return TemplateValues([
+                "onCall": me, "isOnCall": !me.isEmpty, "next": next?.1 ?? false, "rosters": rosterRows, "hasRosters": !rosterRows.isEmpty,
+            ])
+        }
+        var all = values.values
+        for (key, value) in try await alerting.values { all[key] = value }
+        all["canAct"] = principal.role >= .engineer
+        all["events"] = "/events"
+        all["topic"] = "alert"
+        all["reload"] = true
+        all["fragment"] = "/alerts/{id}/row"
+        let flash = ConsoleFlash.read(request)
+        all["flash"] = flash?.values ?? false
+        return ConsoleFlash.consumed(try console.page("home", title: "Home", section: "home", viewer: viewer, request: request, values: all,
+                                                      refresh: true), flash)
+    }
+
+    /// Firing alerts by severity, the viewer's unacknowledged alerts, and recent knowledge-base entries.
+    func alertValues(_ principal: Principal, _ viewer: ConsoleViewer) async throws -> TemplateValues {
+        try await platform.database.withTenant(principal.tenant.slug) { connection -> TemplateValues in
             var bySeverity: [String: Int] = [:]
             for try await (severity, count) in try await connection.query("""
                 SELECT severity, count(*)::integer FROM alerts WHERE status = 'firing' GROUP BY severity
@@ -60,24 +82,13 @@ struct HomePage {
                 recent.append(["title": title, "severity": severity, "updated": viewer.time.value(updated)])
             }
             return TemplateValues([
-                "onCall": me, "isOnCall": !me.isEmpty, "next": next?.1 ?? false,
                 "firing": Severity.allCases.map { ["severity": $0.rawValue, "label": $0.rawValue.capitalized, "count": bySeverity[$0.rawValue] ?? 0,
                                                    "href": "/alerts?status=firing&severity=\($0.rawValue)"] },
                 "firingTotal": bySeverity.values.reduce(0, +),
-                "mine": mine.map { AlertView.values($0, time: viewer.time) }, "hasMine": !mine.isEmpty,
-                "rosters": rosterRows, "hasRosters": !rosterRows.isEmpty, "recent": recent, "hasRecent": !recent.isEmpty,
+                "mine": mine.map { AlertView.row($0, time: viewer.time, canAct: principal.role >= .engineer) }, "hasMine": !mine.isEmpty,
+                "recent": recent, "hasRecent": !recent.isEmpty,
             ])
         }
-        var all = values.values
-        all["canAct"] = principal.role >= .engineer
-        all["events"] = "/events"
-        all["topic"] = "alert"
-        all["reload"] = true
-        all["fragment"] = "/alerts/{id}/row"
-        let flash = ConsoleFlash.read(request)
-        all["flash"] = flash?.values ?? false
-        return ConsoleFlash.consumed(try console.page("home", title: "Home", section: "home", viewer: viewer, request: request, values: all,
-                                                      refresh: true), flash)
     }
 
     /// Firing alerts that paged this person, newest first.

@@ -109,7 +109,7 @@ struct KnowledgePages {
         values["archived"] = incident.archivedAt != nil
         values["mergedInto"] = incident.mergedIntoID.map { $0.uuidString.lowercased() } ?? false
         values["lastSeen"] = viewer.time.value(incident.lastSeenAt)
-        values["alerts"] = alerts.map { AlertView.values($0, time: viewer.time) }
+        values["alerts"] = alerts.map { AlertView.row($0, time: viewer.time, canAct: false) }
         values["hasAlerts"] = !alerts.isEmpty
         values["history"] = KnowledgeHistory.values(history, time: viewer.time)
         let flash = ConsoleFlash.read(request)

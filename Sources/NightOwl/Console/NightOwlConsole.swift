@@ -51,6 +51,19 @@ enum AlertView {
         ]
     }
 
+    /// What a list's row shows (the `alert-row` template and short lists): a fifth of `values`, flat (no dotted names)
+    /// and with `canAct` in the row, so that each of a list's fifty rows finds its names at once.
+    static func row(_ alert: Alert, time: ConsoleTime, canAct: Bool) -> [String: Any] {
+        let id = alert.id.uuidString.lowercased()
+        return [
+            "id": id, "short": String(id.prefix(8)), "title": alert.title, "severity": alert.severity.rawValue,
+            "status": alert.status.rawValue, "firing": alert.status == .firing, "service": alert.service ?? false,
+            "count": alert.occurrenceCount, "repeated": alert.occurrenceCount > 1, "canAct": canAct,
+            "firstFiredISO": Timestamp.format(alert.firstFiredAt), "firstFiredAgo": ConsoleTime.ago(time.now.timeIntervalSince(alert.firstFiredAt)),
+            "lastFiredISO": Timestamp.format(alert.lastFiredAt), "lastFiredAgo": ConsoleTime.ago(time.now.timeIntervalSince(alert.lastFiredAt)),
+        ]
+    }
+
     static func pairs(_ json: JSONValue) -> [[String: String]] {
         (json.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value.stringValue ?? $0.value.jsonText()] }
     }
