@@ -60,6 +60,8 @@ import Testing
         ("```\"><script>\nx\n```", "<pre><code class=\"language-script\">x\n</code></pre>\n"),
         ("<svg/onload=alert(1)>", "<p>&lt;svg/onload=alert(1)&gt;</p>\n"),
         ("&#x3C;script&#x3E;", "<p>&#x3C;script&#x3E;</p>\n"),
+        ("[a](/x \"\u{301}t\" onclick=x)", "<p>[a](/x &quot;\u{301}t&quot; onclick=x)</p>\n"),
+        ("![\"\u{301} onerror=x](/i.png)", "<p><img src=\"/i.png\" alt=\"&quot;\u{301} onerror=x\" loading=\"lazy\"></p>\n"),
     ] as [(String, String)])
     func neverPassesMarkupThrough(source: String, html: String) {
         #expect(Markdown.html(source) == html)

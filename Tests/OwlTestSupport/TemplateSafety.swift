@@ -5,7 +5,9 @@ import OwlCore
 /// Renders every template with an attacker's text in every value, and reads every template's source: no template may
 /// insert a value unescaped, and no payload may come out as markup.
 public enum TemplateSafety {
-    public static let payload = #"<script>alert("x")</script><img src=x onerror='alert(1)'>"#
+    /// Tags, both quotes, and a quote followed by a combining mark (one Character to Swift, which a Character-wise
+    /// escape lets through and which ends an attribute all the same).
+    public static let payload = #"<script>alert("x")</script><img src=x onerror='alert(1)'>"# + "\"\u{301} autofocus onfocus=alert(2) x=\"\u{301}"
 
     /// Answers every name with itself, so that each variable prints the payload, each section opens once, and dotted
     /// names (`firstFired.iso`) reach the payload too.
@@ -28,7 +30,7 @@ public enum TemplateSafety {
                 problems.append("\(name): does not render")
                 continue
             }
-            if html.contains("<script>alert") || html.contains("<img src=x") || html.contains("onerror='alert") {
+            if html.contains("<script>alert") || html.contains("<img src=x") || html.contains("onerror='alert") || html.contains("\"\u{301}") {
                 problems.append("\(name): the payload came out as markup")
             }
             if !html.contains("&lt;script&gt;") { problems.append("\(name): the payload is not shown at all") }

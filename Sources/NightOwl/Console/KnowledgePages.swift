@@ -142,8 +142,5 @@ enum HighlightSegments {
         return segments
     }
 
-    static func unescape(_ text: Substring) -> String {
-        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
-            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
-    }
+    static func unescape(_ text: Substring) -> String { HTML.unescape(String(text)) }
 }

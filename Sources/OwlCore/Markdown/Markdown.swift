@@ -32,22 +32,8 @@ public enum Markdown {
         }
     }
 
-    /// Escapes text for an HTML element's content or a quoted attribute.
-    public static func escape(_ text: some StringProtocol) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    /// Escapes text for an HTML element's content or a quoted attribute (scalar by scalar: see `HTML.escape`).
+    public static func escape(_ text: some StringProtocol) -> String { HTML.escape(String(text)) }
 
     /// What an address may be used for: a link, an image, or nothing (shown as text).
     enum AddressUse { case link, image }

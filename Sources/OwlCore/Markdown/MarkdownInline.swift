@@ -41,8 +41,7 @@ struct MarkdownInline {
         for character in html(text) {
             if character == "<" { inTag = true } else if character == ">" && inTag { inTag = false } else if !inTag { plain.append(character) }
         }
-        return plain.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+        return HTML.unescape(plain)
     }
 
     mutating func render(_ range: Range<Int>, depth: Int, inLink: Bool) -> String {
@@ -119,7 +118,10 @@ struct MarkdownInline {
             case ">": out += "&gt;"; index += 1
             case "\"": out += "&quot;"; index += 1
             case "'": out += "&#39;"; index += 1
-            default: out.append(character); index += 1
+            default:
+                // A quote or bracket with a combining mark is one Character: escape it scalar by scalar.
+                if character.isASCII { out.append(character) } else { out += HTML.escape(String(character)) }
+                index += 1
             }
         }
         return out

@@ -64,6 +64,8 @@ public enum HTML {
     /// Scalar by scalar: a quote followed by a combining mark is one Character, which a Character-wise escape left
     /// unescaped.
     public static func escape(_ text: String) -> String {
+        // Most values (ids, names, times) hold none of the five characters: the same string comes back, unallocated.
+        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars { escape(scalar, into: &out) }
@@ -79,5 +81,28 @@ public enum HTML {
         case "'": out += "&#39;"
         default: out.unicodeScalars.append(scalar)
         }
+    }
+
+    /// The five escapes undone, scalar by scalar (a combining mark after `;` must not hide an escape).
+    public static func unescape(_ html: String) -> String {
+        let entities: [(String, Unicode.Scalar)] = [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")]
+        let scalars = Array(html.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var index = 0
+        outer: while index < scalars.count {
+            if scalars[index] == "&" {
+                for (entity, scalar) in entities {
+                    let pattern = Array(entity.unicodeScalars)
+                    if index + pattern.count <= scalars.count, Array(scalars[index..<(index + pattern.count)]) == pattern {
+                        out.append(scalar)
+                        index += pattern.count
+                        continue outer
+                    }
+                }
+            }
+            out.append(scalars[index])
+            index += 1
+        }
+        return String(out)
     }
 }

@@ -15,6 +15,19 @@ public struct WebPages: Sendable {
     /// The templates shipped in OwlCore's resources; read once, never changed.
     public static let core = WebPages(directories: [coreDirectory])
 
+    /// Every template (and so every partial, which swift-mustache starts with its own HTML escaping) escapes with
+    /// `HTML.escape`: scalar by scalar, where swift-mustache's escaping goes Character by Character and so leaves a quote
+    /// followed by a combining mark unescaped (a way out of an attribute); and without allocating for the many values
+    /// that need nothing escaped.
+    static let escaping: String = {
+        MustacheContentTypes.register(OwlHTMLContentType(), named: "OWL_HTML")
+        return "{{% CONTENT_TYPE: OWL_HTML}}"
+    }()
+
+    struct OwlHTMLContentType: MustacheContentType {
+        func escapeText(_ text: String) -> String { HTML.escape(text) }
+    }
+
     /// Reads every `*.mustache` of `directories`; a later directory's template replaces an earlier one of that name.
     public init(directories: [URL?]) {
         var templates: [String: MustacheTemplate] = [:]
@@ -25,7 +38,7 @@ public struct WebPages: Sendable {
                 guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
                 let name = file.deletingPathExtension().lastPathComponent
                 sources[name] = text
-                if let template = try? MustacheTemplate(string: text) { templates[name] = template }
+                if let template = try? MustacheTemplate(string: Self.escaping + text) { templates[name] = template }
             }
         }
         library = MustacheLibrary(templates: templates)
