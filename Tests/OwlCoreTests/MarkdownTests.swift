@@ -36,6 +36,7 @@ import Testing
         ("see https://grafana.example.com/d/x.", "<p>see <a href=\"https://grafana.example.com/d/x\" rel=\"nofollow noopener noreferrer\">https://grafana.example.com/d/x</a>.</p>\n"),
         ("<https://a.example> and <ops@example.com>", "<p><a href=\"https://a.example\" rel=\"nofollow noopener noreferrer\">https://a.example</a> and <a href=\"mailto:ops@example.com\">ops@example.com</a></p>\n"),
         ("![graph](/assets/g.png)", "<p><img src=\"/assets/g.png\" alt=\"graph\" loading=\"lazy\"></p>\n"),
+        ("![stream](/events)", "<p><a href=\"/events\">stream</a></p>\n"),
         ("![graph](https://evil.example/pixel.png)", "<p><a href=\"https://evil.example/pixel.png\" rel=\"nofollow noopener noreferrer\">graph</a></p>\n"),
         ("AT&T &amp; &copy; &#169;", "<p>AT&amp;T &amp; &copy; &#169;</p>\n"),
     ] as [(String, String)])
@@ -72,13 +73,20 @@ import Testing
         #expect(Markdown.headings(source).map(\.anchor) == ["section-steps", "section-steps-2", "section-roll-back"])
         #expect(Markdown.headings(source).map(\.text) == ["Steps", "Steps", "Roll back"])
         #expect(Markdown.html("# A", headingOffset: 2) == "<h3 id=\"section-a\">A</h3>\n")
+        // Headings in quotes and lists count too, in the renderer's order.
+        let nested = "> ## Rollback\n\n- ## Rollback\n\n## Rollback"
+        let anchors = Markdown.headings(nested).map(\.anchor)
+        #expect(anchors == ["section-rollback", "section-rollback-2", "section-rollback-3"])
+        for anchor in anchors { #expect(Markdown.html(nested).contains("id=\"\(anchor)\"")) }
         #expect(Markdown.html("###### A", headingOffset: 2).hasPrefix("<h6"))
     }
 
     /// Hostile shapes finish quickly (they would take minutes if each opener searched the rest of the text).
     @Test func hostileInputStaysLinear() {
         let shapes = [String(repeating: "*a ", count: 50_000), String(repeating: "[", count: 50_000), String(repeating: "`a", count: 50_000),
-                      String(repeating: "> ", count: 5_000) + "deep", String(repeating: "- ", count: 5_000) + "deep", String(repeating: "_a", count: 50_000)]
+                      String(repeating: "> ", count: 5_000) + "deep", String(repeating: "- ", count: 5_000) + "deep", String(repeating: "_a", count: 50_000),
+                      String(repeating: "![", count: 20_000) + String(repeating: "]()", count: 20_000), String(repeating: "[](", count: 50_000),
+                      String(repeating: "[a](x (", count: 30_000), "https://a" + String(repeating: ")", count: 50_000)]
         for shape in shapes {
             let html = Markdown.html(shape)
             #expect(!html.isEmpty)

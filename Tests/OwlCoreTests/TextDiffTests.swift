@@ -12,6 +12,7 @@ import Testing
         ("scale up now", "scale up the workers now", [.same("scale up "), .added("the workers "), .same("now")]),
         ("a\nb\nc\n", "a\nB\nc\n", [.same("a\n"), .removed("b\n"), .added("B\n"), .same("c\n")]),
         ("a\nb\n", "a\nb\nc\n", [.same("a\nb\n"), .added("c\n")]),
+        ("a\r\nb\r\nc\r\n", "a\r\nB\r\nc\r\n", [.same("a\n"), .removed("b\n"), .added("B\n"), .same("c\n")]),
         ("x\ny\nz", "y\nz\nw", [.removed("x\n"), .same("y\n"), .removed("z"), .added("z\nw")]),
     ] as [(String, String, [Part])])
     func readableDifferences(old: String, new: String, parts: [Part]) {

@@ -106,11 +106,17 @@ struct KnowledgeEditor {
     func form(_ form: KnowledgeForm, entry: Incident?, _ request: Request, _ principal: Principal, problems: [String: String] = [:],
               preview: Bool = false, status: HTTPResponse.Status = .ok) async throws -> Response {
         let viewer = try await console.viewer(principal)
-        let runbooks = try await platform.database.withTenant(principal.tenant.slug) {
-            try await RunbookStore(logger: platform.logger).list(.init(), page: OffsetPage(limit: 200, offset: 0), on: $0).0
+        let runbook = form.values["runbook_id"]?.lowercased() ?? ""
+        let runbooks = try await platform.database.withTenant(principal.tenant.slug) { connection -> [Runbook] in
+            let store = RunbookStore(logger: platform.logger)
+            var listed = try await store.list(.init(), page: OffsetPage(limit: 200, offset: 0), on: connection).0
+            // The entry's own runbook is always a choice, so saving never unlinks it unasked.
+            if let id = UUID(uuidString: runbook), !listed.contains(where: { $0.id == id }), let current = try await store.get(id, on: connection) {
+                listed.insert(current, at: 0)
+            }
+            return listed
         }
         let severity = form.values["severity"] ?? ""
-        let runbook = form.values["runbook_id"]?.lowercased() ?? ""
         let ordered = KnowledgeForm.specs.map(\.name) + ["severity", "runbook_id"]
         let values: [String: Any] = [
             "editing": entry != nil, "entryID": entry.map { $0.id.uuidString.lowercased() } ?? "", "entryTitle": entry?.title ?? "",

@@ -30,7 +30,11 @@ struct KnowledgeForm: Equatable {
     /// The text of each field by name, plus `severity` and `runbook_id`.
     var values: [String: String]
 
-    init(values: [String: String]) { self.values = values }
+    /// A posted form; line breaks become "\n" (browsers send a textarea's as CRLF), so stored text and its history
+    /// differences read the same whoever wrote them.
+    init(values: [String: String]) {
+        self.values = values.mapValues { $0.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") }
+    }
 
     /// An entry's fields as the form shows them.
     init(_ incident: Incident) {
@@ -117,10 +121,10 @@ struct KnowledgeForm: Equatable {
         }
     }
 
-    /// The Markdown fields rendered, for the preview panel.
+    /// The Markdown fields rendered, for the preview panel (each cut at the longest text an entry may hold).
     func preview() -> [[String: Any]] {
         Self.specs.filter { $0.kind == .markdown }.map { spec in
-            let value = values[spec.name] ?? ""
+            let value = String((values[spec.name] ?? "").prefix(20_000))
             return ["label": spec.label, "empty": value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
                     "bodyHTML": Markdown.trusted(value, headingOffset: 2)]
         }

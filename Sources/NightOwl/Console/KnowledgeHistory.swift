@@ -4,12 +4,14 @@ import OwlCore
 /// An entry's history as people read it: who changed what when, each text field as a difference (words or lines
 /// struck out and added), each list as the items removed and added, other fields as before → after.
 enum KnowledgeHistory {
-    static let labels: [String: String] = [
-        "title": "Title", "severity": "Severity", "category": "Category", "solution": "Solution", "root_cause": "Root cause",
-        "symptoms": "Symptoms", "fingerprints": "Fingerprints", "error_patterns": "Error patterns", "services": "Services",
-        "clusters": "Clusters", "namespaces": "Namespaces", "tags": "Tags", "runbook_id": "Runbook", "archived_at": "Archived",
-        "merged_into_id": "Merged into", "merged_from_ids": "Merged from", "resolution_count": "Times resolved", "last_seen_at": "Last seen",
+    /// The fields in the order a change lists them, with their labels.
+    static let fields: [(String, String)] = [
+        ("title", "Title"), ("severity", "Severity"), ("category", "Category"), ("solution", "Solution"), ("root_cause", "Root cause"),
+        ("symptoms", "Symptoms"), ("fingerprints", "Fingerprints"), ("error_patterns", "Error patterns"), ("services", "Services"),
+        ("clusters", "Clusters"), ("namespaces", "Namespaces"), ("tags", "Tags"), ("runbook_id", "Runbook"), ("archived_at", "Archived"),
+        ("merged_into_id", "Merged into"), ("merged_from_ids", "Merged from"), ("resolution_count", "Times resolved"), ("last_seen_at", "Last seen"),
     ]
+    static let labels = Dictionary(uniqueKeysWithValues: fields)
     static let changes: [String: String] = [
         "created": "Created", "updated": "Edited", "archived": "Archived", "merged_from": "Another entry merged in",
         "merged_into": "Merged into another entry",
@@ -20,7 +22,7 @@ enum KnowledgeHistory {
     static func values(_ entries: [IncidentHistoryEntry], time: ConsoleTime) -> [[String: Any]] {
         entries.reversed().map { entry in
             let diff = entry.diff.objectValue ?? [:]
-            let order = Array(labels.keys)
+            let order = fields.map(\.0)
             let fields = diff.keys.filter { !hidden.contains($0) }
                 .sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }
                 .map { field(name: $0, change: diff[$0]?.objectValue ?? [:]) }

@@ -26,7 +26,7 @@ struct KnowledgeMerge {
         if let raw = query["q"], !raw.trimmingCharacters(in: .whitespaces).isEmpty {
             do { text = try IncidentSearch.sanitize(raw) } catch let error as APIError { problem = error.message }
         }
-        enum Loaded { case missing, merged(UUID), ready(Incident, Incident?, Int, [Incident]) }
+        enum Loaded { case missing, merged(UUID), ready(Incident, Incident?, Int, [Incident], [UUID: String]) }
         let loaded = try await platform.database.withTenant(principal.tenant.slug) { connection -> Loaded in
             guard let target = try await store.get(targetID, on: connection) else { return .missing }
             if let survivor = target.mergedIntoID { return .merged(survivor) }
@@ -46,14 +46,18 @@ struct KnowledgeMerge {
                     candidates = try await store.list(.init(includeArchived: true), page: OffsetPage(limit: 20, offset: 0), on: connection).0
                 }
             }
-            return .ready(target, source, alerts, candidates.filter { $0.id != targetID })
+            var runbooks: [UUID: String] = [:]
+            for id in Set([target.runbookID, source?.runbookID].compactMap { $0 }) {
+                runbooks[id] = try await RunbookStore(logger: platform.logger).get(id, on: connection)?.title
+            }
+            return .ready(target, source, alerts, candidates.filter { $0.id != targetID }, runbooks)
         }
         switch loaded {
         case .missing:
             return try notFound(request, viewer)
         case .merged(let survivor):
             return console.redirect(to: KnowledgeEditor.path(survivor), flash: ConsoleFlash(kind: "info", ids: [], text: "That entry was merged into this one."))
-        case .ready(let target, let source, let alerts, let candidates):
+        case .ready(let target, let source, let alerts, let candidates, let runbooks):
             var values: [String: Any] = [
                 "targetID": target.id.uuidString.lowercased(), "targetTitle": target.title, "q": text ?? "", "problem": problem ?? false,
                 "candidates": candidates.map { KnowledgePages.summary($0, time: viewer.time).merging(["archived": $0.archivedAt != nil]) { $1 } },
@@ -62,7 +66,7 @@ struct KnowledgeMerge {
             ]
             if let source {
                 values["source"] = ["id": source.id.uuidString.lowercased(), "title": source.title, "alerts": alerts, "oneAlert": alerts == 1]
-                values["rows"] = Self.rows(target: target, source: source)
+                values["rows"] = Self.rows(target: target, source: source, runbooks: runbooks)
             } else {
                 values["source"] = false
             }
@@ -74,15 +78,16 @@ struct KnowledgeMerge {
     }
 
     /// What the merged entry will hold, field by field, beside the two entries' own values (shortened for the table).
-    static func rows(target: Incident, source: Incident) -> [[String: Any]] {
+    static func rows(target: Incident, source: Incident, runbooks: [UUID: String] = [:]) -> [[String: Any]] {
         let merged = IncidentMerge.merge(target: target, source: source)
-        func cut(_ text: String) -> String { text.count > 280 ? String(text.prefix(280)) + "…" : text }
         func list(_ items: [String]) -> String { items.joined(separator: ", ") }
+        func runbook(_ id: UUID?) -> String { id.map { runbooks[$0] ?? $0.uuidString.lowercased() } ?? "" }
         let rows: [(String, String, String, String)] = [
+            ("Runbook", runbook(target.runbookID), runbook(source.runbookID), runbook(merged.runbookID)),
             ("Severity", target.severity.rawValue, source.severity.rawValue, merged.severity.rawValue),
-            ("Solution", cut(target.solution), cut(source.solution), cut(merged.solution)),
-            ("Root cause", cut(target.rootCause), cut(source.rootCause), cut(merged.rootCause)),
-            ("Symptoms", cut(target.symptoms), cut(source.symptoms), cut(merged.symptoms)),
+            ("Solution", target.solution, source.solution, merged.solution),
+            ("Root cause", target.rootCause, source.rootCause, merged.rootCause),
+            ("Symptoms", target.symptoms, source.symptoms, merged.symptoms),
             ("Fingerprints", list(target.fingerprints), list(source.fingerprints), list(merged.fingerprints)),
             ("Error patterns", list(target.errorPatterns), list(source.errorPatterns), list(merged.errorPatterns)),
             ("Services", list(target.services), list(source.services), list(merged.services)),
@@ -91,8 +96,10 @@ struct KnowledgeMerge {
             ("Tags", list(target.tags), list(source.tags), list(merged.tags)),
             ("Resolved", "\(target.resolutionCount) times", "\(source.resolutionCount) times", "\(merged.resolutionCount) times"),
         ]
+        // Long texts are shortened for the table; whether the field changes is judged on the whole text.
+        func cut(_ text: String) -> String { text.count > 280 ? String(text.prefix(280)) + "…" : text }
         return rows.filter { !($0.1.isEmpty && $0.2.isEmpty) }.map { label, kept, other, result in
-            ["label": label, "target": kept, "source": other, "result": result, "changes": result != kept]
+            ["label": label, "target": cut(kept), "source": cut(other), "result": cut(result), "changes": result != kept]
         }
     }
 

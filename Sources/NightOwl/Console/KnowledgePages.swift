@@ -10,6 +10,8 @@ struct KnowledgePages {
     let console: Console
     var store: IncidentStore { IncidentStore(logger: platform.logger) }
     static let pageSize = 20
+    /// An entry's page shows this many of its newest changes (a busy entry records one per resolution).
+    static let historyShown = 50
 
     func register(on routes: OwlRouter) {
         routes.page(.get, "/knowledge", .readonly, inAPI: false, list)
@@ -93,7 +95,7 @@ struct KnowledgePages {
             for try await row in try await connection.query("""
                 SELECT \(unescaped: AlertStore.columns) FROM alerts WHERE matched_incident_id = \(id) ORDER BY last_fired_at DESC, id DESC LIMIT 20
                 """, logger: platform.logger) { alerts.append(try AlertStore.decode(row)) }
-            return (incident, alerts, try await store.history(id, on: connection), runbook)
+            return (incident, alerts, try await store.history(id, latest: Self.historyShown + 1, on: connection), runbook)
         }
         guard let (incident, alerts, history, runbook) = loaded else { return try notFound(request, viewer) }
         var values = Self.summary(incident, time: viewer.time)
@@ -111,7 +113,8 @@ struct KnowledgePages {
         values["lastSeen"] = viewer.time.value(incident.lastSeenAt)
         values["alerts"] = alerts.map { AlertView.row($0, time: viewer.time, canAct: false) }
         values["hasAlerts"] = !alerts.isEmpty
-        values["history"] = KnowledgeHistory.values(history, time: viewer.time)
+        values["history"] = KnowledgeHistory.values(Array(history.suffix(Self.historyShown)), time: viewer.time)
+        values["historyCut"] = history.count > Self.historyShown ? ["shown": Self.historyShown, "path": "/api/v1/incidents/\(incident.id.uuidString.lowercased())/history"] : false
         let flash = ConsoleFlash.read(request)
         values["flash"] = flash?.values ?? false
         return ConsoleFlash.consumed(try console.page("entry", title: incident.title, section: "knowledge", viewer: viewer, request: request,

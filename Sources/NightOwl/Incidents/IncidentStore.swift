@@ -163,10 +163,13 @@ struct IncidentStore {
         return 0
     }
 
-    func history(_ id: UUID, on connection: PostgresConnection) async throws -> [IncidentHistoryEntry] {
+    /// The entry's changes, oldest first; with `latest`, only that many of the newest.
+    func history(_ id: UUID, latest: Int? = nil, on connection: PostgresConnection) async throws -> [IncidentHistoryEntry] {
         let rows = try await connection.query("""
-            SELECT id, change_type, changed_by, diff::text, created_at FROM incident_history
-            WHERE incident_id = \(id) ORDER BY created_at, id
+            SELECT * FROM (
+                SELECT id, change_type, changed_by, diff::text, created_at FROM incident_history
+                WHERE incident_id = \(id) ORDER BY created_at DESC, id DESC LIMIT \(latest)
+            ) AS newest ORDER BY created_at, id
             """, logger: logger)
         var entries: [IncidentHistoryEntry] = []
         for try await (id, type, by, diff, created) in rows.decode((UUID, String, String, String, Date).self) {

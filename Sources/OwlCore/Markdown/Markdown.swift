@@ -25,11 +25,22 @@ public enum Markdown {
     /// The headings of `source` (level, text, anchor), for a table of contents; anchors match those `html` writes.
     public static func headings(_ source: String) -> [(level: Int, text: String, anchor: String)] {
         var slugs = MarkdownSlugs()
-        return MarkdownBlockParser.parse(MarkdownBlockParser.lines(String(source.prefix(maxInput))), depth: 0).compactMap {
-            guard case .heading(let level, let text) = $0 else { return nil }
-            let plain = MarkdownInline.plainText(text)
-            return (level, plain, slugs.anchor(for: plain))
+        var found: [(level: Int, text: String, anchor: String)] = []
+        // In the renderer's order, quotes and list items included, so that each anchor is the one `html` writes.
+        func walk(_ blocks: [MarkdownBlock]) {
+            for block in blocks {
+                switch block {
+                case .heading(let level, let text):
+                    let plain = MarkdownInline.plainText(text)
+                    found.append((level, plain, slugs.anchor(for: plain)))
+                case .quote(let inner): walk(inner)
+                case .list(_, _, _, let items): items.forEach { walk($0.blocks) }
+                default: break
+                }
+            }
         }
+        walk(MarkdownBlockParser.parse(MarkdownBlockParser.lines(String(source.prefix(maxInput))), depth: 0))
+        return found
     }
 
     /// Escapes text for an HTML element's content or a quoted attribute (scalar by scalar: see `HTML.escape`).
@@ -45,8 +56,11 @@ public enum Markdown {
         let address = raw.trimmingCharacters(in: .whitespaces)
         guard !address.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" && use == .image }) else { return nil }
         if use == .image {
-            // Only the site's own paths: "/x" but not "//host/x".
-            return address.hasPrefix("/") && !address.hasPrefix("//") ? address : nil
+            // Only the site's own paths ("/x" but not "//host/x"), and not its streams or API (an image of `/events`
+            // would hold a connection open for as long as the page is shown).
+            let path = address.lowercased()
+            guard path.hasPrefix("/"), !path.hasPrefix("//"), !["/events", "/api/", "/auth/"].contains(where: { path.hasPrefix($0) }) else { return nil }
+            return address
         }
         // A scheme is letters, digits, "+", "-", "." before the first ":" that comes before any "/", "?" or "#".
         let head = address.prefix { $0 != "/" && $0 != "?" && $0 != "#" }

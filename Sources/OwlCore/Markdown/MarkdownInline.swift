@@ -34,12 +34,16 @@ struct MarkdownInline {
         return parser.render(0..<parser.chars.count, depth: 0, inLink: false)
     }
 
-    /// The text a reader sees, without markup (for anchors and image descriptions).
-    static func plainText(_ text: String) -> String {
+    /// The text a reader sees, without markup (for anchors).
+    static func plainText(_ text: String) -> String { stripTags(html(text)) }
+
+    /// Rendered inline HTML as the text it shows: tags dropped (text's own `<` is escaped, so every `<` starts one of
+    /// ours), escapes undone.
+    static func stripTags(_ html: String) -> String {
         var plain = ""
         var inTag = false
-        for character in html(text) {
-            if character == "<" { inTag = true } else if character == ">" && inTag { inTag = false } else if !inTag { plain.append(character) }
+        for scalar in html.unicodeScalars {
+            if scalar == "<" { inTag = true } else if scalar == ">" && inTag { inTag = false } else if !inTag { plain.unicodeScalars.append(scalar) }
         }
         return HTML.unescape(plain)
     }
@@ -245,7 +249,11 @@ struct MarkdownInline {
                 if character == "\\", index + 1 < end, chars[index + 1].isPunctuation || chars[index + 1].isSymbol {
                     destination.append(chars[index + 1]); index += 2; continue
                 }
-                if character == "(" { parentheses += 1 }
+                if character == "(" {
+                    parentheses += 1
+                    // As cmark: deeper nesting is not a destination (and a scan cannot run on through "[](" repeated).
+                    if parentheses > 32 { return nil }
+                }
                 if character == ")" { if parentheses == 0 { break }; parentheses -= 1 }
                 destination.append(character); index += 1
             }
@@ -255,11 +263,18 @@ struct MarkdownInline {
         if index < end, let closing: Character = ["\"": "\"", "'": "'", "(": ")"][chars[index]] {
             var text = ""
             index += 1
+            let key = "title\(closing)|\(end)"
+            if let failed = failedClosers[key], index >= failed { return nil }
+            let start = index
             while index < end, chars[index] != closing {
                 if chars[index] == "\\", index + 1 < end { index += 1 }
                 text.append(chars[index]); index += 1
             }
-            guard index < end else { return nil }
+            guard index < end else {
+                // No closing mark after `start`: none after any later start either.
+                failedClosers[key] = min(failedClosers[key] ?? start, start)
+                return nil
+            }
             index += 1
             title = text
             skipSpaces(&index, end)
@@ -268,7 +283,9 @@ struct MarkdownInline {
         let next = index + 1
         let titleAttribute = title.map { " title=\"\(Markdown.escape($0))\"" } ?? ""
         if image {
-            let description = Self.plainText(String(chars[(open + 1)..<close]))
+            // The description is the label's text, read by this parser one level deeper (never a fresh parse, which
+            // would reset the depth limit for images nested in images).
+            let description = Self.stripTags(render((open + 1)..<close, depth: depth + 1, inLink: true))
             if let source = Markdown.safeAddress(destination, for: .image) {
                 return ("<img src=\"\(Markdown.escape(source))\" alt=\"\(Markdown.escape(description))\"\(titleAttribute) loading=\"lazy\">", next)
             }
@@ -315,12 +332,14 @@ struct MarkdownInline {
         var close = index
         while close < end, !chars[close].isWhitespace, chars[close] != "<" { close += 1 }
         // Trailing punctuation ends the sentence, not the address; so does a ")" without its "(".
+        var unbalanced = chars[index..<close].reduce(0) { $0 + ($1 == ")" ? 1 : $1 == "(" ? -1 : 0) }
         while close > index {
             let last = chars[close - 1]
             if "?!.,:*_~'\"".contains(last) {
                 close -= 1
-            } else if last == ")" && chars[index..<close].filter({ $0 == ")" }).count > chars[index..<close].filter({ $0 == "(" }).count {
+            } else if last == ")" && unbalanced > 0 {
                 close -= 1
+                unbalanced -= 1
             } else {
                 break
             }

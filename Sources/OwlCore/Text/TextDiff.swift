@@ -12,6 +12,8 @@ public enum TextDiff {
     static let maxCells = 4_000_000
 
     public static func diff(_ old: String, _ new: String) -> [Part] {
+        // A browser sends a textarea's lines with CRLF; "\r\n" is one Character, which no "\n" search finds.
+        let old = old.replacingOccurrences(of: "\r\n", with: "\n"), new = new.replacingOccurrences(of: "\r\n", with: "\n")
         let single = !old.contains("\n") && !new.contains("\n")
         let a = single ? words(old) : lines(old)
         let b = single ? words(new) : lines(new)
