@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func templatesAllLoad() {
-        #expect(WebPages.core.names == ["sign-in", "set-password", "account", "layout"])
+        #expect(WebPages.core.names == ["sign-in", "set-password", "account", "layout", "not-found"])
         #expect(WebPages.core.names == Set(WebPages.core.sources.keys), "every template parses")
     }
 }
@@ -164,6 +164,13 @@ final class Browser: @unchecked Sendable {
             browser.cookies["owltest_session"] = session
             let after = try await browser.request(.get, "/auth/account")
             #expect(after.status == .seeOther && after.headers[.location] == "/auth/sign-in?return_to=%2Fauth%2Faccount")
+
+            // Signing in (by the invitation link and by password) and out are in the audit log, as the person.
+            await s.app.platform.audit.flush()
+            let trail = try await client.call(.get, "/api/v1/audit-log?resource_id=\(s.userID.uppercased())", key: s.key).json["items"]?.arrayValue ?? []
+            let actions = trail.compactMap { $0["action"]?.stringValue }
+            #expect(actions.filter { $0 == "session.start" }.count == 2 && actions.contains("session.sign_out"), "\(actions)")
+            #expect(trail.first { $0["action"]?.stringValue == "session.start" }?["actor"]?.stringValue == "user:\(s.userID.lowercased())")
         }
     }
 

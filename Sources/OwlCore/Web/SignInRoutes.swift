@@ -136,6 +136,10 @@ struct SignInRoutes {
         let (value, _) = try await sessions.create(tenantID: tenant.id, userID: userID, method: method, userAgent: request.headers[.userAgent],
                                                    ipAddress: context.remoteAddress, at: platform.clock.now, settings: settings,
                                                    replacing: CookieHeader.value(cookie.name, in: request.headers[.cookie]))
+        let user = userID.uuidString.lowercased()
+        await platform.audit.record(AuditEntry(actor: "user:\(user)", actorType: method.rawValue, action: "session.start", resource: "user",
+                                               resourceID: user, diff: .object(["method": .string(method.rawValue)]), requestID: context.requestID,
+                                               ipAddress: context.remoteAddress, createdAt: platform.clock.now), tenant: tenant.slug)
         var response = redirect(returnTo)
         response.headers.append(HTTPField(name: .setCookie, value: cookie.set(value, maxAge: settings.lifetime)))
         return response
@@ -234,6 +238,7 @@ struct SignInRoutes {
     /// Ends this browser's session.
     @Sendable func signOut(_ request: Request, _ context: OwlRequestContext, _ principal: Principal) async throws -> Response {
         if let value = CookieHeader.value(cookie.name, in: request.headers[.cookie]) { try await sessions.end(value) }
+        await platform.audit(context, principal, action: "session.sign_out", resource: "user", id: principal.userID?.uuidString)
         var response = redirect(SignInRedirect.path)
         response.headers.append(HTTPField(name: .setCookie, value: cookie.clear))
         return response
