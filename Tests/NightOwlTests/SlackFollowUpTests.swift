@@ -106,6 +106,38 @@ import Testing
         }
     }
 
+    /// Undo of an acknowledgement (the console's toast) edits the message back to firing, buttons and all, and
+    /// acknowledging again edits it once more: the same state twice is two edits.
+    @Test func anAcknowledgementTakenBackShowsTheAlertFiringAgain() async throws {
+        let fake = FakeProviders()
+        try await fake.application().test(.live) { server in
+            let s = try await EscalationScenario.make()
+            let clock = DrivenClock(s.firedAt.addingTimeInterval(1))
+            let dispatcher = try await s.liveSlack(apiBase: "http://127.0.0.1:\(try #require(server.port))/api", clock)
+            _ = try await s.engine(clock).tick(s.f.tenant)
+            _ = try await dispatcher.drain(s.f.tenant)
+            func act(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> TestResponse) async throws {
+                try await s.f.app.test { client in
+                    let response = try await body(client)
+                    #expect([.ok, .seeOther].contains(response.status), "\(response.text)")
+                }
+                clock.advance(to: Date().addingTimeInterval(1))
+                _ = try await dispatcher.drain(s.f.tenant)
+            }
+            try await act { try await $0.call(.patch, "/api/v1/alerts/\(s.alertID)/acknowledge", key: s.f.key) }
+            try await act { try await $0.submit("/alerts/undo", key: s.f.key, form: [("id", s.alertID.uuidString)]) }
+            let undone = try #require(fake.seen.withLockedValue { $0.last })
+            #expect(undone.path == "/api/chat.update" && undone.body.contains("ack_alert") && undone.body.contains("Firing again"))
+            #expect(!undone.body.contains("ACKNOWLEDGED"))
+            try await act { try await $0.call(.patch, "/api/v1/alerts/\(s.alertID)/acknowledge", key: s.f.key) }
+            let again = try #require(fake.seen.withLockedValue { $0.last })
+            #expect(again.path == "/api/chat.update" && again.body.contains("ACKNOWLEDGED: Payments API down"))
+            #expect(try await Self.slackRows(s) == ["slack_dm sent U0ANNA -", "slack_dm sent C0CHAN:1700000000.000100 acknowledged",
+                                                     "slack_dm sent C0CHAN:1700000000.000100 firing",
+                                                     "slack_dm sent C0CHAN:1700000000.000100 acknowledged"])
+        }
+    }
+
     /// In sandbox mode the update is recorded like the message it follows, for the outbox page to show.
     @Test func theSandboxRecordsTheFollowUp() async throws {
         let s = try await EscalationScenario.make()

@@ -22,6 +22,7 @@ import Testing
         (SlackThreadNote(event: .acknowledged, by: "slack:U0ANNA", at: fired.addingTimeInterval(180), firedAt: fired),
          "👀 Acknowledged by <@U0ANNA> 3 min after it fired."),
         (SlackThreadNote(event: .acknowledged, by: "anna@example.com"), "👀 Acknowledged by *anna@example.com*."),
+        (SlackThreadNote(event: .firing, by: "slack:U0ANNA"), "🔥 Firing again: the acknowledgement was taken back by <@U0ANNA>. The escalation goes on."),
         (SlackThreadNote(event: .resolved, by: "alertmanager", at: fired.addingTimeInterval(2_520), firedAt: fired, count: 7,
                          acknowledgedBy: "slack:U0ANNA", acknowledgedAt: fired.addingTimeInterval(180), notes: "restarted <etcd>\nand waited",
                          known: false),

@@ -59,7 +59,7 @@ enum AlertMessages {
         return .object(["channel": .string(channel), "text": .string(plain(n)), "blocks": .array(blocks)])
     }
 
-    /// A message of `slack(_:channel:)` once the alert is acknowledged or resolved, for `chat.update`: the same facts
+    /// A message of `slack(_:channel:)` once the alert is acknowledged or resolved (or fires again after an acknowledgement was taken back), for `chat.update`: the same facts
     /// under a header that says so, a line with who and when (a Slack date token, so each reader sees their own time),
     /// and of the buttons only View Runbook.
     ///
@@ -68,6 +68,15 @@ enum AlertMessages {
     static func slackFollowUp(_ n: AlertNotice, status: AlertStatus, by actor: String?, at: Date?, channel: String, ts: String,
                               known: Bool? = nil) -> JSONValue {
         guard case .object(var message) = slack(n, channel: channel), case .array(let blocks)? = message["blocks"] else { return .null }
+        if status == .firing {
+            // An acknowledgement taken back: the firing message again, buttons and all, saying so.
+            var line = "🔥 Firing again: the acknowledgement was taken back"
+            if let actor, !actor.isEmpty { line += " by " + slackPerson(actor) }
+            if let at { line += " " + slackDate(at) }
+            message["ts"] = .string(ts)
+            message["blocks"] = .array(blocks + [.object(["type": "context", "elements": .array([.object(["type": "mrkdwn", "text": .string(line)])])])])
+            return .object(message)
+        }
         let (mark, verb) = status == .resolved ? ("✅", "Resolved") : ("👀", "Acknowledged")
         let offersKnowledgeBase = status == .resolved && known == false
         var kept: [JSONValue] = []

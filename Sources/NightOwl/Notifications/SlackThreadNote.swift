@@ -4,7 +4,7 @@ import OwlCore
 /// What happened to an alert, told in the thread of its channel message (migration 0017 queues them; escalations and
 /// the knowledge-base modal queue theirs through `slack_thread_note`). Parsed from the outbox row's `slack_thread`.
 struct SlackThreadNote: Sendable, Equatable {
-    enum Event: String, Sendable { case acknowledged, resolved, escalated, exhausted, known }
+    enum Event: String, Sendable { case acknowledged, resolved, escalated, exhausted, known, firing }
 
     var event: Event
     /// The channel message's channel id and ts: the thread.
@@ -120,6 +120,8 @@ struct SlackThreadNote: Sendable, Equatable {
         case .exhausted:
             return "⚠️ Every tier of the escalation policy was paged and nobody acknowledged" + since(firedAt, "since it fired")
                 + ". The alert is still open."
+        case .firing:
+            return "🔥 Firing again: the acknowledgement was taken back" + actor + ". The escalation goes on."
         case .known:
             let title = entry.map { ": *\(AlertMessages.slackEscaped($0))*" } ?? ""
             return "📚 Added to the knowledge base\(actor)\(title). The next time this alert fires, its message brings the solution."
