@@ -144,6 +144,7 @@ final class FakeProviders: Sendable {
             #expect(call["Twiml"]?.contains(#"<Gather numDigits="1""#) == true)
             #expect(call["Twiml"]?.contains("https://owl.example.com/api/v1/twilio/voice?tenant=\(f.tenant.slug.value)") == true)
             #expect(call["Twiml"]?.contains("Press 1 to acknowledge. Press 2 to escalate.") == true)
+            #expect(call["Twiml"]?.range(of: #"Its code is ([0-9a-f] ){7}[0-9a-f]\."#, options: .regularExpression) != nil, "the short link's code is spoken")
             // Mattermost: a JSON text message.
             #expect(JSONValue.parse(seen[4].body)?.objectValue?["text"]?.stringValue?.contains("Pod CrashLoopBackOff") == true)
             // Webhook: signed over timestamp and body.

@@ -188,7 +188,10 @@ enum AlertMessages {
         guard let first = notices.first else { return "" }
         let head = notices.count > 1 ? "\(notices.count) alerts, the first: " : ""
         let service = first.service.map { " for \($0)" } ?? ""
-        return "\(head)\(first.severity.rawValue.capitalized) alert\(service). \(first.title). Press 1 to acknowledge. Press 2 to escalate."
+        // The short link's code, character by character, so the alert can be opened at /a/<code> after the call.
+        let code = shortID(first.alertID).map(String.init).joined(separator: " ")
+        return "\(head)\(first.severity.rawValue.capitalized) alert\(service). \(first.title). Its code is \(code). "
+            + "Press 1 to acknowledge. Press 2 to escalate."
     }
 
     /// The JSON event of an outbound webhook.
